@@ -1,0 +1,122 @@
+"""Fixtures: a fresh, migrated database per test (SQLite by default; PostgreSQL when
+``TEST_DATABASE_URL`` is set), the app, its test client and CLI runner."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from webapp import create_app
+from webapp.extensions import db
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def _pg_url_for_worker(worker: str) -> str:
+    """One database per xdist worker, created on the server named by TEST_DATABASE_URL."""
+    base = sa.engine.make_url(PG_URL).set(drivername="postgresql+psycopg")
+    name = f"{base.database}_{worker}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def _upgrade(uri: str) -> None:
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": uri})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory, worker_id) -> str:
+    """The schema built once per worker by the migrations (never ``create_all``)."""
+    if PG_URL:
+        uri = _pg_url_for_worker(worker_id)
+        _upgrade(uri)
+        return uri
+    path = tmp_path_factory.mktemp("db") / "template.sqlite3"
+    _upgrade(f"sqlite:///{path}")
+    return str(path)
+
+
+def _empty_pg(uri: str) -> None:
+    engine = sa.create_engine(uri)
+    with engine.begin() as c:
+        tables = [t.name for t in db.metadata.sorted_tables]
+        c.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
+                          + " RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_uri(database_template, tmp_path) -> str:
+    if PG_URL:
+        _empty_pg(database_template)
+        return database_template
+    path = tmp_path / "test.sqlite3"
+    shutil.copyfile(database_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app(database_uri, tmp_path):
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_uri,
+        "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "HUEY_SQLITE_PATH": str(tmp_path / "huey.sqlite3"),
+    })
+    app.jinja_env.undefined = __import__("jinja2").StrictUndefined
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(app):
+    return db.session
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def worker_id(request) -> str:
+    """xdist's worker name ("gw0"), or "main" when the suite runs in one process."""
+    return getattr(request.config, "workerinput", {}).get("workerid", "main")
+
+
+@pytest.fixture
+def login_as(client):
+    """Sign a user in on the test client (sets flask-login's session keys directly)."""
+    def _login(user):
+        with client.session_transaction() as s:
+            s["_user_id"] = user.get_id()
+            s["_fresh"] = True
+        return user
+    return _login

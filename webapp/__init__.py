@@ -1,0 +1,66 @@
+"""b2b-sync: the LA and its schools reconcile pupil data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+
+from webapp import db_setup  # noqa: F401  (SQLite connection tuning)
+from webapp.config import database_url_from_env, default_config
+from webapp.extensions import csrf, db, htmx, login_manager, migrate
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """The application factory."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(default_config(app.instance_path))
+    url = database_url_from_env()
+    if url:
+        app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config.from_prefixed_env()
+    if test_config:
+        app.config.from_mapping(test_config)
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgresql://"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[13:]
+
+    app.jinja_loader = ChoiceLoader([
+        app.jinja_loader,
+        PrefixLoader({
+            "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+            "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+        }),
+    ])
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True,
+                     compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+
+    from webapp import models  # noqa: F401  (every table known to Alembic)
+    from webapp.cli import b2b_cli
+
+    app.cli.add_command(b2b_cli)
+    _register_blueprints(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from webapp import access  # noqa: F401  (the user loader)
+    from webapp.auth.views import bp as auth_bp
+    from webapp.exports.views import bp as exports_bp
+    from webapp.la.views import bp as la_bp
+    from webapp.school.views import bp as school_bp
+
+    for bp in (auth_bp, school_bp, la_bp, exports_bp):
+        app.register_blueprint(bp)

@@ -1,0 +1,178 @@
+"""The field catalogue: every item the comparison looks at, how its values are compared,
+how they are shown, and the instruction the school reads.
+
+Instructions follow the words of the LA's current Word report ("Please tick which is the
+correct legal forename.").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from webapp.b2b.codes import is_ethnicity_refinement
+from webapp.b2b.items import ADDRESS_PARTS
+from webapp.b2b.normalise import display_date, fold, fold_address
+
+Record = Mapping[str, str | None]
+
+
+def _same_exact(a: str, b: str) -> bool:
+    return a == b
+
+
+def _same_text(a: str, b: str) -> bool:
+    return a == b or fold(a) == fold(b)
+
+
+def _same_ethnicity(a: str, b: str) -> bool:
+    # An extended code (WENG) refines its main code (WBRI): not a conflict.
+    return a == b or is_ethnicity_refinement(a, b)
+
+
+def _same_code_set(a: str, b: str) -> bool:
+    return a == b or sorted(filter(None, a.split(","))) == sorted(filter(None, b.split(",")))
+
+
+def _same_postcode(a: str, b: str) -> bool:
+    return a.replace(" ", "") == b.replace(" ", "")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One line of the report that can differ."""
+
+    key: str
+    label: str
+    instruction: str
+    same: Callable[[str, str], bool] = _same_exact
+    # Names, dates and addresses can be wrong on both sides: offer "Neither".
+    allows_other: bool = False
+    is_date: bool = False
+
+    def value(self, record: Record) -> str | None:
+        """The record's value for this field, ``None`` if the source did not supply it."""
+        return record.get(self.key)
+
+    def show(self, value: str | None) -> str:
+        """A value as the report shows it."""
+        if value is None:
+            return "Not supplied"
+        if value == "":
+            return "(blank)"
+        return display_date(value) if self.is_date else value
+
+    def instruction_for(self, school_value: str | None, la_value: str | None) -> str:
+        return self.instruction
+
+
+class AddressField(Field):
+    """The address lines (BS7666 parts) compared as one, with the postcode when it differs."""
+
+    def value(self, record: Record) -> str | None:
+        parts = [record.get(p) for p in ADDRESS_PARTS]
+        if all(p is None for p in parts):
+            return None
+        lines = ", ".join(p for p in parts if p)
+        postcode = record.get("postcode")
+        return f"{lines} {postcode}".strip() if postcode else lines
+
+
+class PostcodeField(Field):
+    def instruction_for(self, school_value: str | None, la_value: str | None) -> str:
+        return self.instruction.format(school=school_value or "blank")
+
+
+def address_lines_same(school: Record, la: Record) -> bool:
+    """Whether the two address line sets match, ignoring case, spacing and punctuation."""
+    def lines(r: Record) -> str:
+        return fold_address(" ".join(r.get(p) or "" for p in ADDRESS_PARTS))
+    return lines(school) == lines(la)
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("upn", "UPN", "Please confirm which UPN is correct."),
+    Field("former_upn", "Former UPN", "Please confirm which former UPN is correct."),
+    Field("surname", "Surname", "Please tick which is the correct legal surname.",
+          _same_text, allows_other=True),
+    Field("forename", "Forename", "Please tick which is the correct legal forename.",
+          _same_text, allows_other=True),
+    Field("middle_names", "Middle names", "Please tick which are the correct middle names.",
+          _same_text, allows_other=True),
+    Field("preferred_surname", "Preferred surname",
+          "Please tick which is the correct preferred surname.", _same_text, allows_other=True),
+    Field("preferred_forename", "Preferred forename",
+          "Please tick which is the correct preferred forename.", _same_text, allows_other=True),
+    Field("dob", "DOB", "Please confirm which date of birth is correct.",
+          allows_other=True, is_date=True),
+    Field("sex", "Gender", "Please tick which gender is correct."),
+    AddressField("address", "Address", "Please confirm which address is correct.",
+                 allows_other=True),
+    PostcodeField("postcode", "LA Address",
+                  "The postcode you have provided is {school} which does not appear to be "
+                  "correct for the above address. If the address we have is correct please "
+                  "amend your system.", _same_postcode, allows_other=True),
+    Field("ethnicity", "Ethnicity", "Please confirm which ethnicity is correct.",
+          _same_ethnicity),
+    Field("home_language", "Home language", "Please confirm which home language is correct."),
+    Field("first_language", "First language",
+          "Please confirm which first language is correct."),
+    Field("sen_provision", "SEN provision", "Please confirm which SEN provision is correct."),
+    Field("sen_needs", "SEN needs", "Please confirm which SEN needs are correct.",
+          _same_code_set),
+    Field("nc_year", "Year taught in",
+          "Please confirm which National Curriculum year the pupil is taught in."),
+    Field("religion", "Religion", "Please confirm which religion is correct."),
+    Field("reg_group", "Registration group",
+          "Please confirm which registration group is correct.", _same_text),
+    Field("connexions_assent", "Connexions assent",
+          "Please confirm whether Connexions assent has been given."),
+    Field("start_date", "Start date", "Please confirm which start date is correct.",
+          allows_other=True, is_date=True),
+    Field("leave_date", "Leaving date", "Please confirm which leaving date is correct.",
+          allows_other=True, is_date=True),
+    Field("enrol_status", "Enrolment status",
+          "Please confirm which enrolment status is correct."),
+    Field("eal", "EAL", "Please confirm whether English is an additional language."),
+    Field("gifted_talented", "Gifted and talented",
+          "Please confirm the gifted and talented indicator."),
+    Field("service_child", "Service child",
+          "Please confirm whether the pupil is a service child in education."),
+    Field("traveller", "Traveller", "Please confirm the traveller family status."),
+)
+
+FIELDS_BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS}
+
+# The rows the seed's report always prints for a pupil, differing or not.
+SUMMARY_FIELDS: tuple[str, ...] = ("forename", "surname", "dob", "sex", "upn")
+
+
+def field(key: str) -> Field:
+    return FIELDS_BY_KEY[key]
+
+
+def compare_records(school: Record, la: Record) -> list[tuple[Field, str | None, str | None]]:
+    """The differing fields of two matched records, in catalogue order.
+
+    A field either side did not supply is never a difference; supplied blank on one side
+    and filled on the other is. The postcode is its own difference only when the address
+    lines agree (the seed's "LA Address" row); otherwise the whole address differs.
+    """
+    out: list[tuple[Field, str | None, str | None]] = []
+    lines_same: bool | None = None
+    for f in FIELDS:
+        a = f.value(school)
+        b = f.value(la)
+        if a is None or b is None or a == b:
+            continue
+        if f.key == "address":
+            lines_same = address_lines_same(school, la)
+            if lines_same:
+                continue  # only the postcode (if anything) differs: see below
+        elif f.key == "postcode":
+            if lines_same is False or not address_lines_same(school, la):
+                continue  # already part of the address difference
+        if f.same(a, b):
+            continue
+        out.append((f, a, b))
+    return out

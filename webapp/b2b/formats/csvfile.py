@@ -1,0 +1,157 @@
+"""Our documented CSV formats (``docs/formats.md``): pupils, exclusions, attendance.
+
+UTF-8 (a byte-order mark is allowed); the header must name exactly the required columns,
+plus any of the optional ones; dates ISO or DD/MM/YYYY.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import IO
+
+from webapp.b2b.formats import (
+    ImportRefused,
+    ParsedAttendance,
+    ParsedExclusion,
+    ParsedPupil,
+    SchoolRef,
+)
+from webapp.b2b.items import RECORD_ITEMS
+from webapp.b2b.normalise import ITEM_FORMS, BadValue, code, code_list, iso_date
+
+PUPIL_COLUMNS: tuple[str, ...] = (
+    "laestab", "upn", "surname", "forename", "middle_names", "sex", "dob",
+    "address_saon", "address_paon", "address_street", "address_locality", "address_town",
+    "address_county", "postcode", "uprn", "ethnicity", "first_language", "sen_provision",
+    "nc_year", "reg_group", "enrol_status", "start_date", "leave_date",
+)
+# Items the LA extract may carry as well; a file without them simply does not supply them.
+PUPIL_OPTIONAL: tuple[str, ...] = tuple(
+    i for i in RECORD_ITEMS if i not in PUPIL_COLUMNS
+) + ("school_name",)
+
+EXCLUSION_COLUMNS: tuple[str, ...] = (
+    "laestab", "upn", "category", "start_date", "end_date", "sessions",
+    "reason1", "reason2", "reason3", "term", "academic_year",
+)
+ATTENDANCE_COLUMNS: tuple[str, ...] = (
+    "laestab", "upn", "academic_year", "sessions_possible", "sessions_attended",
+    "sessions_authorised", "sessions_unauthorised", "attendance_start_date", "marks",
+)
+
+
+def _rows(source: IO[bytes], required: tuple[str, ...], optional: tuple[str, ...] = ()
+          ) -> Iterator[tuple[int, dict[str, str]]]:
+    text = io.TextIOWrapper(source, encoding="utf-8-sig", errors="strict", newline="")
+    reader = csv.reader(text, strict=True)
+    try:
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise ImportRefused("the file is empty", "line 1") from None
+        header = [h.strip().lower() for h in header]
+        missing = [c for c in required if c not in header]
+        unknown = [c for c in header if c not in required and c not in optional]
+        dupes = {c for c in header if header.count(c) > 1}
+        if missing or unknown or dupes:
+            parts = []
+            if missing:
+                parts.append("missing columns: " + ", ".join(missing))
+            if unknown:
+                parts.append("unknown columns: " + ", ".join(unknown[:10]))
+            if dupes:
+                parts.append("repeated columns: " + ", ".join(sorted(dupes)))
+            raise ImportRefused("the header is wrong (" + "; ".join(parts) + ")", "line 1")
+        for row in reader:
+            line = reader.line_num
+            if not row or all(not c.strip() for c in row):
+                continue
+            if len(row) != len(header):
+                raise ImportRefused(f"expected {len(header)} columns, found {len(row)}",
+                                    f"line {line}")
+            yield line, dict(zip(header, row, strict=True))
+    except UnicodeDecodeError as e:
+        raise ImportRefused(f"the file is not valid UTF-8 (byte {e.start} of the bad "
+                            "block: 0x" + e.object[e.start:e.start + 1].hex() + ")",
+                            f"line {reader.line_num + 1}") from None
+    except csv.Error as e:
+        raise ImportRefused(f"the CSV is malformed ({e})", f"line {reader.line_num}") from None
+
+
+def _laestab(value: str, where: str) -> str:
+    v = value.strip()
+    if not (v.isdigit() and len(v) == 7):
+        raise ImportRefused("laestab must be 7 digits (LA number + establishment number)",
+                            where)
+    return v
+
+
+def read_pupils_csv(source: IO[bytes]) -> Iterator[ParsedPupil]:
+    """Yield each pupil row of the pupils CSV."""
+    for line, row in _rows(source, PUPIL_COLUMNS, PUPIL_OPTIONAL):
+        where = f"line {line}"
+        laestab = _laestab(row.pop("laestab"), where)
+        name = row.pop("school_name", "").strip() or None
+        items: dict[str, str | None] = {}
+        for col, raw in row.items():
+            try:
+                items[col] = ITEM_FORMS[col](raw)
+            except BadValue as e:
+                raise ImportRefused(f"{col} {e}", where) from None
+        if not items.get("upn") and not (items.get("surname") and items.get("dob")):
+            raise ImportRefused("a pupil needs a UPN, or at least a surname and date of birth",
+                                where)
+        yield ParsedPupil(SchoolRef(laestab, name), items, where)
+
+
+def read_exclusions_csv(source: IO[bytes]) -> Iterator[ParsedExclusion]:
+    for line, row in _rows(source, EXCLUSION_COLUMNS):
+        where = f"line {line}"
+        laestab = _laestab(row["laestab"], where)
+        upn = code(row["upn"])
+        category = code(row["category"])
+        if category not in ("PERM", "FIXD", "LNCH"):
+            raise ImportRefused("category must be PERM, FIXD or LNCH", where)
+        try:
+            start = iso_date(row["start_date"])
+            end = iso_date(row["end_date"])
+        except BadValue as e:
+            raise ImportRefused(f"a date {e}", where) from None
+        if not start:
+            raise ImportRefused("start_date is required", where)
+        if end and end < start:
+            raise ImportRefused("end_date is before start_date", where)
+        reasons = code_list(",".join(row[f"reason{i}"] for i in (1, 2, 3)))
+        sessions = row["sessions"].strip()
+        if sessions and not sessions.replace(".", "", 1).isdigit():
+            raise ImportRefused("sessions is not a number", where)
+        yield ParsedExclusion(SchoolRef(laestab), upn, {
+            "category": category, "start_date": start, "end_date": end,
+            "sessions": sessions, "reasons": reasons, "term": row["term"].strip(),
+            "academic_year": row["academic_year"].strip(),
+        }, where)
+
+
+def read_attendance_csv(source: IO[bytes]) -> Iterator[ParsedAttendance]:
+    for line, row in _rows(source, ATTENDANCE_COLUMNS):
+        where = f"line {line}"
+        laestab = _laestab(row["laestab"], where)
+        items: dict[str, str | int | None] = {}
+        year = row["academic_year"].strip()
+        if not (len(year) == 7 and year[4] == "/" and year[:4].isdigit()):
+            raise ImportRefused("academic_year must look like 2024/25", where)
+        items["academic_year"] = year
+        for col in ("sessions_possible", "sessions_attended", "sessions_authorised",
+                    "sessions_unauthorised"):
+            v = row[col].strip()
+            if v and not v.isdigit():
+                raise ImportRefused(f"{col} is not a whole number", where)
+            items[col] = int(v) if v else None
+        try:
+            items["attendance_start_date"] = iso_date(row["attendance_start_date"]) or None
+        except BadValue as e:
+            raise ImportRefused(f"attendance_start_date {e}", where) from None
+        items["marks"] = row["marks"].strip() or None
+        yield ParsedAttendance(SchoolRef(laestab), code(row["upn"]), items, where)

@@ -1,0 +1,251 @@
+"""DfE Common Transfer File (CTF) XML, versions 19 to 25, read by streaming.
+
+Safe on hostile input: no DTDs, no entity expansion, no network; a DOCTYPE is refused
+outright since a CTF never has one. Memory stays flat: each ``Pupil`` element is cleared
+once read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import IO
+
+from lxml import etree
+
+from webapp.b2b.formats import ImportRefused, ParsedPupil, SchoolRef
+from webapp.b2b.normalise import ITEM_FORMS, BadValue
+
+SUPPORTED_VERSIONS = range(19, 26)
+
+# CTF element (relative to Pupil) -> record item. BasicDetails holds most of them.
+_PUPIL_TEXT = {
+    "UPN": "upn",
+    "Surname": "surname",
+    "Forename": "forename",
+    "DOB": "dob",
+    "Sex": "sex",
+    "Gender": "sex",
+    "BasicDetails/FormerUPN": "former_upn",
+    "BasicDetails/PreferredSurname": "preferred_surname",
+    "BasicDetails/PreferredForename": "preferred_forename",
+    "BasicDetails/MiddleNames": "middle_names",
+    "BasicDetails/NCyearActual": "nc_year",
+    "BasicDetails/Ethnicity": "ethnicity",
+    "BasicDetails/EnrolStatus": "enrol_status",
+    "BasicDetails/Religion": "religion",
+    "BasicDetails/EAL": "eal",
+    "BasicDetails/GiftedTalented": "gifted_talented",
+    "BasicDetails/ServiceChild": "service_child",
+    "BasicDetails/Traveller": "traveller",
+    "BasicDetails/ConnexionsAssent": "connexions_assent",
+    "BasicDetails/RegGroup": "reg_group",
+}
+_BS7666 = {
+    "SAON": "address_saon",
+    "PAON": "address_paon",
+    "Street": "address_street",
+    "Locality": "address_locality",
+    "Town": "address_town",
+    "AdministrativeArea": "address_county",
+    "UniquePropertyReferenceNumber": "uprn",
+}
+
+
+def _local(tag: object) -> str:
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def _child(el: etree._Element, path: str) -> etree._Element | None:
+    node = el
+    for part in path.split("/"):
+        found = None
+        for c in node:
+            if _local(c.tag) == part:
+                found = c
+                break
+        if found is None:
+            return None
+        node = found
+    return node
+
+
+def _text(el: etree._Element | None) -> str | None:
+    if el is None:
+        return None
+    return "".join(el.itertext())
+
+
+def _parser_events(source: IO[bytes]) -> etree.iterparse:
+    return etree.iterparse(
+        source,
+        events=("start", "end"),
+        resolve_entities=False,
+        load_dtd=False,
+        no_network=True,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+
+
+def read_ctf(source: IO[bytes]) -> Iterator[ParsedPupil]:
+    """Yield each pupil of a CTF file; raise :class:`ImportRefused` on anything wrong."""
+    school: SchoolRef | None = None
+    pupil_no = 0
+    depth = 0
+    try:
+        for event, el in _parser_events(source):
+            if event == "start":
+                depth += 1
+                if depth == 1:
+                    if el.getroottree().docinfo.doctype:
+                        raise ImportRefused("a DOCTYPE declaration is not allowed in a CTF "
+                                            "file (external entities are refused)",
+                                            f"line {el.sourceline}")
+                    if _local(el.tag) != "CTfile":
+                        raise ImportRefused(f"the root element is <{_local(el.tag)}>, "
+                                            "not <CTfile>", f"line {el.sourceline}")
+                continue
+            depth -= 1
+            name = _local(el.tag)
+            if name == "Header" and depth == 1:
+                school = _read_header(el)
+            elif name == "Pupil" and depth == 2:
+                pupil_no += 1
+                if school is None:
+                    raise ImportRefused("no <Header> before the first <Pupil>",
+                                        f"line {el.sourceline}")
+                yield _read_pupil(el, school, pupil_no)
+                el.clear(keep_tail=True)
+                parent = el.getparent()
+                while el.getprevious() is not None and parent is not None:
+                    del parent[0]
+    except etree.XMLSyntaxError as e:
+        line = getattr(e, "lineno", None) or (e.position[0] if e.position else "?")
+        msg = e.msg if hasattr(e, "msg") else str(e)
+        # lxml appends ", line N, column M" itself; keep one location in front.
+        msg = msg.split(", line ")[0]
+        raise ImportRefused(f"the XML is not well formed: {msg}", f"line {line}") from None
+    if school is None:
+        raise ImportRefused("no <Header> with the source school's LEA and Estab",
+                            "<CTfile>")
+
+
+def _read_header(el: etree._Element) -> SchoolRef:
+    where = f"<Header> (line {el.sourceline})"
+    version = (_text(_child(el, "CTFversion")) or "").strip()
+    try:
+        major = int(version.split(".")[0])
+    except ValueError:
+        raise ImportRefused(f"CTFversion {version!r} is not a version number", where) from None
+    if major not in SUPPORTED_VERSIONS:
+        raise ImportRefused(f"CTF version {version} is not supported (19 to 25 are)", where)
+    lea = (_text(_child(el, "SourceSchool/LEA")) or "").strip()
+    estab = (_text(_child(el, "SourceSchool/Estab")) or "").strip()
+    if not (lea.isdigit() and len(lea) == 3 and estab.isdigit() and len(estab) == 4):
+        raise ImportRefused("SourceSchool needs a 3-digit <LEA> and a 4-digit <Estab>", where)
+    name = (_text(_child(el, "SourceSchool/SchoolName")) or "").strip() or None
+    return SchoolRef(lea + estab, name)
+
+
+def _read_pupil(el: etree._Element, school: SchoolRef, n: int) -> ParsedPupil:
+    where = f"Pupil {n} (line {el.sourceline})"
+    items: dict[str, str | None] = {}
+    for path, item in _PUPIL_TEXT.items():
+        raw = _text(_child(el, path))
+        if raw is not None:
+            items[item] = _canonical(item, raw, where, path)
+    languages = _child(el, "BasicDetails/Languages")
+    if languages is not None:
+        for t in languages:
+            kind = (_text(_child(t, "TypeID")) or "").strip().upper()
+            lang = _text(_child(t, "Language"))
+            if lang is None:
+                continue
+            if kind in ("F", "FIRST", "FLA"):
+                items["first_language"] = _canonical("first_language", lang, where, "Language")
+            elif kind in ("H", "HOME"):
+                items["home_language"] = _canonical("home_language", lang, where, "Language")
+    sen = _child(el, "SENhistory")
+    if sen is not None:
+        latest = list(sen)[-1] if len(sen) else None
+        if latest is not None:
+            prov = _text(_child(latest, "SENprovision"))
+            if prov is not None:
+                items["sen_provision"] = _canonical("sen_provision", prov, where, "SENprovision")
+            needs = _child(latest, "SENneeds")
+            if needs is not None:
+                codes = [(_text(_child(n_, "SENtype")) or _text(n_) or "").strip()
+                         for n_ in needs]
+                items["sen_needs"] = ",".join(c.upper() for c in codes if c)
+    address = _child(el, "Address")
+    if address is not None:
+        _read_address(address, items, where)
+    attendance = []
+    att = _child(el, "Attendance")
+    if att is not None:
+        for yd in att:
+            if _local(yd.tag) != "YearData":
+                continue
+            attendance.append(_read_year(yd, where))
+    return ParsedPupil(school, items, where, attendance=attendance)
+
+
+def _read_address(address: etree._Element, items: dict[str, str | None], where: str) -> None:
+    bs = _child(address, "BS7666Address")
+    lines = _child(address, "AddressLines")
+    if bs is not None:
+        for tag, item in _BS7666.items():
+            raw = _text(_child(bs, tag))
+            items[item] = _canonical(item, raw or "", where, tag) if raw is not None else ""
+        post_town = _text(_child(bs, "PostTown"))
+        if not items.get("address_town") and post_town:
+            items["address_town"] = _canonical("address_town", post_town, where, "PostTown")
+    elif lines is not None:
+        texts = [(_text(_child(lines, f"AddressLine{i}")) or "").strip() for i in range(1, 6)]
+        texts = [t for t in texts if t]
+        items["address_saon"] = ""
+        items["address_paon"] = texts[0] if texts else ""
+        items["address_street"] = texts[1] if len(texts) > 1 else ""
+        items["address_locality"] = ", ".join(texts[2:-1]) if len(texts) > 3 else ""
+        items["address_town"] = texts[-1] if len(texts) > 2 else ""
+        items["uprn"] = ""
+    county = _text(_child(address, "County"))
+    if county is not None and not items.get("address_county"):
+        items["address_county"] = _canonical("address_county", county, where, "County")
+    elif "address_county" not in items:
+        items["address_county"] = ""
+    postcode = _text(_child(address, "PostCode"))
+    items["postcode"] = _canonical("postcode", postcode or "", where, "PostCode")
+
+
+def _read_year(yd: etree._Element, where: str) -> dict[str, str | int | None]:
+    def number(tag: str) -> int | None:
+        raw = (_text(_child(yd, tag)) or "").strip()
+        if not raw:
+            return None
+        if not raw.isdigit():
+            raise ImportRefused(f"<{tag}> is not a whole number", where)
+        return int(raw)
+
+    year = (_text(_child(yd, "Year")) or "").strip()
+    if not year.isdigit():
+        raise ImportRefused("<Attendance><YearData><Year> is not a year", where)
+    start = _text(_child(yd, "AttendanceStartDate"))
+    return {
+        "academic_year": f"{int(year)}/{(int(year) + 1) % 100:02d}",
+        "sessions_possible": number("SessionsPossible"),
+        "sessions_attended": number("SessionsAttended"),
+        "sessions_authorised": number("SessionsAuthorised"),
+        "sessions_unauthorised": number("SessionsUnauthorised"),
+        "attendance_start_date": _canonical("dob", start, where, "AttendanceStartDate")
+        if start else None,
+        "marks": (_text(_child(yd, "AttendanceMarks")) or "").strip() or None,
+    }
+
+
+def _canonical(item: str, raw: str, where: str, element: str) -> str:
+    try:
+        return ITEM_FORMS[item](raw)
+    except BadValue as e:
+        raise ImportRefused(f"<{element}> {e}", where) from None

@@ -1,0 +1,3 @@
+"""``flask b2b publish``, ``remind`` and ``tasks``."""
+
+commands: list = []

@@ -1,0 +1,46 @@
+"""Configuration: defaults here, overridden from the environment the Flask way.
+
+Every ``FLASK_*`` variable becomes a config key (``FLASK_SECRET_KEY`` -> ``SECRET_KEY``,
+``FLASK_SQLALCHEMY_DATABASE_URI`` -> ``SQLALCHEMY_DATABASE_URI``); values that parse as JSON
+are converted. ``DATABASE_URL`` is accepted as the usual shorthand for the database.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+
+def default_config(instance_path: str) -> dict:
+    instance = Path(instance_path)
+    return {
+        "SECRET_KEY": "dev-only-not-secret",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'b2b.sqlite3'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "MAX_CONTENT_LENGTH": 50 * 1024 * 1024,
+        "B2B_LA_NAME": "Kent County Council",
+        "B2B_LA_NUMBER": "886",
+        "B2B_COPY_DAYS": 30,
+        "B2B_CHASE_DAYS": 5,
+        "MAIL_DEFAULT_SENDER": "management.information@example.org",
+        "MAIL_OUTBOX_DIR": str(instance / "outbox"),
+        "HUEY_SQLITE_PATH": str(instance / "huey.sqlite3"),
+    }
+
+
+def database_url_from_env() -> str | None:
+    """``DATABASE_URL`` shorthand, with the ``postgres://`` spelling some hosts use fixed."""
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return None
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url

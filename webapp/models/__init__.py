@@ -1,0 +1,23 @@
+"""All models, imported here so that Alembic and the app see every table."""
+
+from webapp.models.audit import AuditEntry
+from webapp.models.org import LocalAuthority, School
+from webapp.models.pupils import AttendanceYear, Exclusion, ImportBatch, PupilRecord
+from webapp.models.reports import Difference, Notification, Report, ReportSubmission
+from webapp.models.users import PasswordReset, User
+
+__all__ = [
+    "AttendanceYear",
+    "AuditEntry",
+    "Difference",
+    "Exclusion",
+    "ImportBatch",
+    "LocalAuthority",
+    "Notification",
+    "PasswordReset",
+    "PupilRecord",
+    "Report",
+    "ReportSubmission",
+    "School",
+    "User",
+]
