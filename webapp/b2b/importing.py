@@ -25,6 +25,7 @@ from webapp.b2b.formats import (
     sniff,
 )
 from webapp.b2b.formats.csvfile import (
+    check_utf8,
     read_attendance_csv,
     read_exclusions_csv,
     read_pupils_csv,
@@ -116,9 +117,10 @@ def import_file(
 ) -> ImportSummary:
     """Import one file's bytes for ``side`` (``"school"`` or ``"la"``).
 
-    The format is taken from the content. Importing the same bytes twice is recognised
-    by SHA-256 and changes nothing. Commits on success; on refusal rolls back the pupil
-    data, records the refused batch, and returns a summary whose ``error`` says why.
+    The format is taken from the content. Importing the same file twice changes nothing
+    (and the summary names the earlier batch with the same SHA-256). Commits on success;
+    on refusal rolls back the pupil data, records the refused batch, and returns a summary
+    whose ``error`` says why.
     """
     if side not in ("school", "la"):
         raise ValueError("side must be 'school' or 'la'")
@@ -130,12 +132,13 @@ def import_file(
             ImportBatch.status == "imported",
         )
     )
-    if earlier is not None:
-        summary.duplicate_of = earlier
-        summary.file_format = "duplicate"
-        return summary
+    # The same bytes again are taken in like any file (the content hashes then find
+    # nothing changed): an old file may legitimately be re-sent after other changes.
+    summary.duplicate_of = earlier
     try:
         summary.file_format = sniff(data[:4096])
+        if summary.file_format.startswith("csv"):
+            check_utf8(data)
         batch = ImportBatch(side=side, file_name=file_name[:255], sha256=sha,
                             file_format=summary.file_format, imported_by=actor)
         session.add(batch)

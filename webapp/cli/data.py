@@ -49,16 +49,15 @@ def import_command(files: tuple[Path, ...], source: str, as_json: bool) -> None:
             failed = True
         if as_json:
             continue
-        if summary.duplicate_of:
-            click.echo(f"{path.name}: already imported (batch {summary.duplicate_of}); "
-                       "nothing changed.")
-        elif summary.error:
+        if summary.error:
             click.echo(f"{path.name}: refused, nothing imported. {summary.error}", err=True)
         else:
             click.echo(
                 f"{path.name}: read {summary.read}, new {summary.new}, changed "
                 f"{summary.changed}, unchanged {summary.unchanged}, refused {summary.refused}"
                 f" ({summary.file_format}, {source} side)")
+            if summary.duplicate_of:
+                click.echo(f"  the same file was imported before (batch {summary.duplicate_of})")
             for laestab in summary.schools_created:
                 click.echo(f"  new school created from the file: {laestab}")
     if as_json:

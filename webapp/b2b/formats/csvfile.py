@@ -42,6 +42,16 @@ ATTENDANCE_COLUMNS: tuple[str, ...] = (
 )
 
 
+def check_utf8(data: bytes) -> None:
+    """Refuse bytes that are not UTF-8, naming the line of the first bad byte."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise ImportRefused(f"the file is not valid UTF-8 (byte 0x{data[e.start]:02x} in "
+                            "this line; save it as UTF-8)", f"line {line}") from None
+
+
 def _rows(source: IO[bytes], required: tuple[str, ...], optional: tuple[str, ...] = ()
           ) -> Iterator[tuple[int, dict[str, str]]]:
     text = io.TextIOWrapper(source, encoding="utf-8-sig", errors="strict", newline="")

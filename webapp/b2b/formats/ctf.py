@@ -121,8 +121,12 @@ def read_ctf(source: IO[bytes]) -> Iterator[ParsedPupil]:
                 while el.getprevious() is not None and parent is not None:
                     del parent[0]
     except etree.XMLSyntaxError as e:
-        line = getattr(e, "lineno", None) or (e.position[0] if e.position else "?")
-        msg = e.msg if hasattr(e, "msg") else str(e)
+        line, msg = e.lineno, e.msg or str(e)
+        # libxml2's own first error (e.g. "Entity 'x' not defined") says more than the
+        # summary lxml raises ("no element found").
+        first = e.error_log[0] if len(e.error_log) else None
+        if first is not None and (not line or "no element found" in msg):
+            line, msg = first.line, first.message
         # lxml appends ", line N, column M" itself; keep one location in front.
         msg = msg.split(", line ")[0]
         raise ImportRefused(f"the XML is not well formed: {msg}", f"line {line}") from None

@@ -1,0 +1,126 @@
+"""Importers on real CTF XML and CSV files written by the tests."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.factories import import_csv, import_ctf, pupil
+from webapp.b2b.formats.writers import write_ctf, write_pupils_csv
+from webapp.b2b.importing import import_file
+from webapp.models import AttendanceYear, ImportBatch, PupilRecord, School
+
+JOE = pupil("X886111110001", "Bloggs", "Joe", "2006-01-26", "M", postcode="me14 1xx",
+            address_paon="1", address_street="Green Abbey Road", ethnicity="WENG")
+
+
+@pytest.mark.parametrize("version", ["19.0", "20.0", "23.0", "24.0", "25.0"])
+def test_ctf_versions_and_sex_or_gender(session, version):
+    data = write_ctf(laestab="8861111", school_name="Green Abbey School", pupils=[JOE],
+                     version=version)
+    assert (b"<Gender>" in data) == (version == "19.0")
+    s = import_file(session, data, side="school", file_name="a.xml")
+    assert s.ok and s.new == 1 and s.file_format == "ctf"
+    rec = session.scalar(select(PupilRecord))
+    assert (rec.sex, rec.dob, rec.postcode, rec.ethnicity) == ("M", "2006-01-26", "ME14 1XX",
+                                                               "WENG")
+    # CTF carries no start date: not supplied, not blank.
+    assert rec.start_date is None
+
+
+def test_unknown_school_created_from_ctf_header_and_csv_placeholder(session):
+    s = import_ctf(session, "8862222", [JOE], name="Oak Tree Primary")
+    assert s.schools_created == ["8862222"]
+    assert session.scalar(select(School.name).where(School.laestab == "8862222")) == \
+        "Oak Tree Primary"
+    s = import_csv(session, "8863333", [JOE])
+    assert s.schools_created == ["8863333"]
+    school = session.scalar(select(School).where(School.laestab == "8863333"))
+    assert school.name_is_placeholder
+    import_ctf(session, "8863333", [JOE], name="Named Later School")
+    session.refresh(school)
+    assert school.name == "Named Later School" and not school.name_is_placeholder
+
+
+def test_csv_dates_either_form_and_blank_is_supplied(session):
+    rows = [{**JOE, "dob": "26/01/2006", "middle_names": "", "start_date": "01/09/2017"}]
+    import_csv(session, "8861111", rows, side="la")
+    rec = session.scalar(select(PupilRecord))
+    assert rec.dob == "2006-01-26" and rec.start_date == "2017-09-01"
+    assert rec.middle_names == ""
+
+
+def test_change_tracking_counts_and_same_file_twice(session):
+    first = write_pupils_csv([{**JOE, "laestab": "8861111"}])
+    s1 = import_file(session, first, side="la", file_name="la.csv")
+    assert (s1.new, s1.changed, s1.unchanged) == (1, 0, 0)
+    again = import_file(session, first, side="la", file_name="la-again.csv")
+    assert again.duplicate_of == s1.batch_id
+    assert (again.new, again.changed, again.unchanged) == (0, 0, 1)
+    changed = write_pupils_csv([{**JOE, "laestab": "8861111", "forename": "Joseph"},
+                                {**JOE, "laestab": "8861111", "upn": "L886111110002"}])
+    s2 = import_file(session, changed, side="la", file_name="la2.csv")
+    assert (s2.read, s2.new, s2.changed, s2.unchanged) == (2, 1, 1, 0)
+    # Same content in a different file (other bytes): recognised as unchanged.
+    same = write_pupils_csv([{**JOE, "laestab": "8861111", "forename": " Joseph "},
+                             {**JOE, "laestab": "8861111", "upn": "L886111110002"}])
+    s3 = import_file(session, same, side="la", file_name="la3.csv")
+    assert (s3.new, s3.changed, s3.unchanged) == (0, 0, 2)
+
+
+def test_ctf_attendance_is_stored(session):
+    p = {**JOE, "attendance": [{"academic_year": "2024/25", "sessions_possible": 300,
+                                "sessions_attended": 280, "sessions_authorised": 15,
+                                "sessions_unauthorised": 5, "marks": "//\\\\"}]}
+    import_ctf(session, "8861111", [p])
+    att = session.scalar(select(AttendanceYear))
+    assert (att.academic_year, att.sessions_possible, att.sessions_unauthorised) == \
+        ("2024/25", 300, 5)
+
+
+def test_exclusions_and_attendance_companion_csvs(session, tmp_path, runner):
+    import_csv(session, "8861111", [JOE], side="school")
+    ex = tmp_path / "exclusions.csv"
+    ex.write_text("laestab,upn,category,start_date,end_date,sessions,reason1,reason2,reason3,"
+                  "term,academic_year\n8861111,X886111110001,FIXD,03/02/2025,2025-02-05,6,PH,,"
+                  ",Spring,2024/25\n", encoding="utf-8")
+    at = tmp_path / "attendance.csv"
+    at.write_text("laestab,upn,academic_year,sessions_possible,sessions_attended,"
+                  "sessions_authorised,sessions_unauthorised,attendance_start_date,marks\n"
+                  "8861111,X886111110001,2024/25,10,8,1,1,2024-09-02,//\\\\/I/O//\n",
+                  encoding="utf-8")
+    for f in (ex, at):
+        r = runner.invoke(args=["b2b", "import", str(f), "--source", "school", "--json"])
+        assert r.exit_code == 0, r.output
+        assert json.loads(r.output)["new"] == 1
+    rec = session.scalar(select(PupilRecord))
+    session.refresh(rec)
+    assert [(e.category, e.start_date, e.reasons) for e in rec.exclusions] == \
+        [("FIXD", "2025-02-03", "PH")]
+    assert rec.attendance[0].marks == "//\\\\/I/O//"
+
+
+def test_cli_import_summary_and_progress(runner, tmp_path):
+    f = tmp_path / "school.xml"
+    f.write_bytes(write_ctf(laestab="8861111", school_name="Green Abbey", pupils=[JOE]))
+    r = runner.invoke(args=["b2b", "import", str(f), "--source", "school"])
+    assert r.exit_code == 0
+    assert "read 1, new 1, changed 0, unchanged 0, refused 0" in r.output
+    assert "new school created from the file: 8861111" in r.output
+
+
+def test_csv_extra_known_columns_accepted(session):
+    data = write_pupils_csv([{**JOE, "laestab": "8861111", "religion": "CHR"}],
+                            extra_columns=("religion",))
+    assert import_file(session, data, side="la", file_name="x.csv").ok
+    assert session.scalar(select(PupilRecord.religion)) == "CHR"
+
+
+def test_batches_recorded(session):
+    import_ctf(session, "8861111", [JOE])
+    assert session.scalar(select(func.count(ImportBatch.id))) == 1
+    b = session.scalar(select(ImportBatch))
+    assert (b.side, b.status, b.read_count, b.new_count, len(b.sha256)) == \
+        ("school", "imported", 1, 1, 64)
