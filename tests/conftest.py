@@ -120,3 +120,35 @@ def login_as(client):
             s["_fresh"] = True
         return user
     return _login
+
+
+# -- school-side fixtures (issue 3) ---------------------------------------------------
+
+@pytest.fixture
+def seed_report(session):
+    """The guidance's three-pupil report for 1111 Green Abbey School, published, with a
+    school user of its own and a user of another school."""
+    from types import SimpleNamespace
+
+    from tests.factories import import_csv, import_ctf, make_school, make_user
+    from webapp.b2b.reports import refresh_reports
+    from webapp.b2b.synth import SEED_PUPILS_LA, SEED_PUPILS_SCHOOL
+    from webapp.b2b.workflow import publish_reports
+    from webapp.models import Report
+
+    school = make_school(session)
+    other_school = make_school(session, estab="2222", name="Other Primary School")
+    import_ctf(session, "8861111", SEED_PUPILS_SCHOOL)
+    import_csv(session, "8861111", SEED_PUPILS_LA)
+    refresh_reports(session, 2025, 17)
+    report = session.query(Report).filter_by(school_id=school.id).one()
+    officer = make_user(session, role="la_officer", name="Sam Officer")
+    publish_reports(session, [report], officer)
+    return SimpleNamespace(
+        school=school, report=report, officer=officer,
+        user=make_user(session, school=school, name="Office Manager"),
+        assistant=make_user(session, school=school, email="assistant@1111.test",
+                            name="Office Assistant"),
+        other_school=other_school,
+        other_user=make_user(session, school=other_school, name="Other Office"),
+    )
