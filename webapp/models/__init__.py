@@ -1,5 +1,6 @@
 """All models, imported here so that Alembic and the app see every table."""
 
+from webapp.models.amendments import AmendmentTask, OutboundEmail, SimsItem
 from webapp.models.audit import AuditEntry
 from webapp.models.org import LocalAuthority, School
 from webapp.models.pupils import AttendanceYear, Exclusion, ImportBatch, PupilRecord
@@ -7,6 +8,9 @@ from webapp.models.reports import Difference, Notification, Report, ReportSubmis
 from webapp.models.users import PasswordReset, User
 
 __all__ = [
+    "AmendmentTask",
+    "OutboundEmail",
+    "SimsItem",
     "AttendanceYear",
     "AuditEntry",
     "Difference",

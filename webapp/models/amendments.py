@@ -1,0 +1,124 @@
+"""What the LA does with a school's returned report: amendment tasks (the LA's value was
+wrong), "SIMS to amend" items (the school's was) and every email sent about it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.extensions import db
+from webapp.models.base import UTCDateTime, utcnow
+
+TASK_STATES = ("open", "done", "rejected")
+SIMS_ITEM_STATES = ("open", "amended", "not_amended", "gone")
+EMAIL_STATES = ("queued", "sending", "sent", "failed")
+
+
+class AmendmentTask(db.Model):
+    """One change the LA must make in ONE because a school showed its value was wrong.
+
+    Made from one decided :class:`Difference` when the report is received (one task per
+    difference, never two).
+    """
+
+    __tablename__ = "amendment_task"
+    __table_args__ = (
+        Index("ix_amendment_task_status_created", "status", "created_at"),
+        Index("ix_amendment_task_school_status", "school_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"),
+                                           index=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    difference_id: Mapped[int] = mapped_column(
+        ForeignKey("difference.id", ondelete="CASCADE"), unique=True)
+    la_record_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pupil_record.id", ondelete="SET NULL"))
+    school_record_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pupil_record.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(14))  # the difference's kind
+    field_key: Mapped[str] = mapped_column(String(40), index=True)
+    upn: Mapped[str | None] = mapped_column(String(20))
+    surname: Mapped[str | None] = mapped_column(String(100))
+    forename: Mapped[str | None] = mapped_column(String(100))
+    la_value: Mapped[str | None] = mapped_column(Text)  # what ONE holds
+    school_value: Mapped[str | None] = mapped_column(Text)  # what SIMS holds
+    new_value: Mapped[str | None] = mapped_column(Text)  # what ONE should hold
+    choice: Mapped[str] = mapped_column(String(16))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"),
+                                                       index=True)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rejected_reason: Mapped[str | None] = mapped_column(Text)
+
+    report = relationship("Report")
+    school = relationship("School")
+    difference = relationship("Difference")
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+    assigned_to = relationship("User", foreign_keys=[assigned_to_id])
+    completed_by = relationship("User", foreign_keys=[completed_by_id])
+
+
+class SimsItem(db.Model):
+    """A "SIMS to amend" item: the school said the LA's value is right (or neither was),
+    so SIMS must change. The next import of the school's data checks it."""
+
+    __tablename__ = "sims_item"
+    __table_args__ = (Index("ix_sims_item_school_status", "school_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"),
+                                           index=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    difference_id: Mapped[int] = mapped_column(
+        ForeignKey("difference.id", ondelete="CASCADE"), unique=True)
+    school_record_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pupil_record.id", ondelete="SET NULL"))
+    subject_key: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(14))
+    field_key: Mapped[str] = mapped_column(String(40))
+    upn: Mapped[str | None] = mapped_column(String(20))
+    surname: Mapped[str | None] = mapped_column(String(100))
+    forename: Mapped[str | None] = mapped_column(String(100))
+    school_value: Mapped[str | None] = mapped_column(Text)  # SIMS's value when decided
+    expected_value: Mapped[str | None] = mapped_column(Text)  # what SIMS should hold
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    report = relationship("Report")
+    school = relationship("School")
+
+
+class OutboundEmail(db.Model):
+    """Every email the service sends, kept until sent so that none is silently dropped.
+
+    Holds only addresses, a subject and a body with a link: never pupil data.
+    """
+
+    __tablename__ = "outbound_email"
+    __table_args__ = (Index("ix_outbound_email_status", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch: Mapped[str] = mapped_column(String(40), index=True)  # one publish/reminder run
+    kind: Mapped[str] = mapped_column(String(20))  # published, reminder, closed, rejected
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("report.id", ondelete="SET NULL"))
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
