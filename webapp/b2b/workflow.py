@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from sqlalchemy.orm import Session
 
 from webapp.b2b.audit import record
-from webapp.models import Notification, Report
+from webapp.models import Notification, Report, ReportSubmission
 from webapp.models.base import utcnow
 
 
@@ -41,3 +41,87 @@ def publish_reports(session: Session, reports: Iterable[Report], actor: object) 
         published.append(r)
     session.commit()
     return published
+
+
+# -- the school's side: opening, sending, recalling ------------------------------------
+
+SENDABLE_STATES = ("published", "in_progress")
+
+
+def mark_opened(session: Session, report: Report, actor: object) -> bool:
+    """Note the first time someone at the school opens the report. Commits if it was the
+    first time; returns whether it was."""
+    if report.opened_at is not None or getattr(actor, "is_la", False):
+        return False
+    report.opened_at = utcnow()
+    report.opened_by_id = getattr(actor, "id", None)
+    record(session, actor, "report.opened", report, school_id=report.school_id,
+           report_id=report.id)
+    session.commit()
+    return True
+
+
+def send_report(session: Session, report: Report, actor: object,
+                comment: str | None = None) -> ReportSubmission:
+    """Send the report to the LA: every open difference must have a decision. Freezes a
+    copy of what was sent in a new :class:`ReportSubmission`. Commits.
+
+    Raises :class:`NotAllowed` if the report is not open for sending or is not complete.
+    """
+    from webapp.b2b.report_view import build_report_view, view_to_snapshot
+
+    if report.status not in SENDABLE_STATES:
+        raise NotAllowed("This report has already been sent to the LA.")
+    view = build_report_view(session, report)
+    if not view.all_decided:
+        raise NotAllowed(f"Answer every difference before sending: {view.progress_text}.")
+    now = utcnow()
+    before = report.status
+    report.status = "sent"
+    report.sent_at = now
+    report.sent_by_id = getattr(actor, "id", None)
+    report.state_changed_at = now
+    view.status = "sent"
+    view.editable = False
+    submission = ReportSubmission(report_id=report.id, sent_at=now,
+                                  sent_by_id=getattr(actor, "id", None),
+                                  comment=(comment or "").strip() or None,
+                                  snapshot=view_to_snapshot(view))
+    session.add(submission)
+    session.flush()
+    session.add(Notification(school_id=report.school_id, report_id=report.id,
+                             message=f"{report.document_name} (week {report.week}) was sent "
+                                     f"to {report.school.la.name}."))
+    record(session, actor, "report.sent", submission, school_id=report.school_id,
+           report_id=report.id, before={"status": before},
+           after={"status": "sent", "decided": view.decided, "total": view.total})
+    session.commit()
+    return submission
+
+
+def recall_report(session: Session, submission: ReportSubmission,
+                  actor: object) -> Report:
+    """Take a sent report back for editing, while the LA has not yet received it. The
+    LA can no longer see that submission. Commits.
+
+    Raises :class:`NotAllowed` once received, or if already recalled.
+    """
+    report = submission.report
+    if submission.received_at is not None or report.status != "sent":
+        raise NotAllowed("The LA has already received this report, so it cannot be recalled.")
+    if submission.recalled_at is not None:
+        raise NotAllowed("This report has already been recalled.")
+    now = utcnow()
+    submission.recalled_at = now
+    submission.recalled_by_id = getattr(actor, "id", None)
+    report.status = "in_progress"
+    report.sent_at = None
+    report.sent_by_id = None
+    report.state_changed_at = now
+    session.add(Notification(school_id=report.school_id, report_id=report.id,
+                             message=f"{report.document_name} (week {report.week}) was "
+                                     "recalled for editing."))
+    record(session, actor, "report.recalled", submission, school_id=report.school_id,
+           report_id=report.id, before={"status": "sent"}, after={"status": "in_progress"})
+    session.commit()
+    return report
