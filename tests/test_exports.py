@@ -1,0 +1,203 @@
+"""Per-report PDF and .docx, read back: what the school files must say what was decided."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+
+import docx
+import pytest
+from pypdf import PdfReader
+
+from tests.export_fixtures import (
+    HARD_FORENAME_LA,
+    HARD_FORENAME_SCHOOL,
+    HARD_PUPIL,
+    HARD_SURNAME,
+    seed_report,
+)
+from webapp.exports.docx import report_docx
+from webapp.exports.pdf import report_pdf
+from webapp.exports.view import EMPTY, TICKED, build_report_view
+
+SEED_TICKS = [  # (school side, LA side) as the seed's sample report marks them
+    (f"{EMPTY} Joe", f"{TICKED} Joseph"),
+    (f"{TICKED} Emma", f"{EMPTY} Emily"),
+    (f"{EMPTY} 21/09/2007", f"{TICKED} 26/09/2007"),
+    (f"{TICKED} Jamie", f"{EMPTY} James"),
+]
+
+
+def pdf_text(data: bytes) -> str:
+    reader = PdfReader(io.BytesIO(data))
+    return "\n".join(p.extract_text() for p in reader.pages)
+
+
+def flat(text: str) -> str:
+    """Text with every run of white space made one space (lines wrap in table cells)."""
+    return re.sub(r"\s+", " ", text)
+
+
+def squeezed(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def png_of_page(data: bytes, page: int, out_stem) -> bytes:
+    """One page as PNG through pdftoppm, kept in test-artifacts/ for a person to look at."""
+    pdf = out_stem.with_suffix(".pdf")
+    pdf.write_bytes(data)
+    subprocess.run(["pdftoppm", "-r", "70", "-png", "-singlefile", "-f", str(page), "-l",
+                    str(page), str(pdf), str(out_stem)], check=True)
+    return out_stem.with_suffix(".png").read_bytes()
+
+
+@pytest.fixture
+def report(session):
+    return seed_report(session)
+
+
+def test_pdf_reads_back_with_the_decisions_marked(session, report, artifacts):
+    data = report_pdf(build_report_view(session, report))
+    text = flat(pdf_text(data))
+    assert "1111 Green Abbey School" in text
+    assert "B2BreportWeek17" in text and "week 17, 2025/26" in text
+    assert "Published: waiting for the school" in text
+    for school_side, la_side in SEED_TICKS:
+        assert f"{school_side} {la_side}" in text
+    # The address row: the LA's address ticked, the message under it.
+    assert f"{TICKED} 1, Green Abbey Road, Green Abbey, Kent PA3 9NF" in text
+    assert ("The postcode you have provided is PA2 9NF which does not appear to be correct "
+            "for the above address.") in text
+    assert "Please tick which is the correct legal forename." in text
+    assert "Please confirm which date of birth is correct." in text
+    # Case alone is no difference: DAVIDS and Davids shown, without tick boxes.
+    assert "Surname: DAVIDS Davids" in text
+    assert "For reference a total of 4 pupil data records were printed" in text
+    assert re.search(r"Page 1 of (\d+)", text)
+    pages = len(PdfReader(io.BytesIO(data)).pages)
+    assert f"Page {pages} of {pages}" in text
+    # Annex: who decided what, when.
+    assert "Annex: decisions" in text
+    assert "LA data (ONE): Joseph Mrs Ann Office 01/12/2025 09:30" in text
+    assert png_of_page(data, 2, artifacts / "report-page2").startswith(b"\x89PNG")
+
+
+def test_pdf_embeds_its_fonts_and_bookmarks_the_school(session, report):
+    reader = PdfReader(io.BytesIO(report_pdf(build_report_view(session, report))))
+    fonts = set()
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            desc = font.get_object()["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            assert "/FontFile2" in desc  # the TrueType program itself is in the file
+            fonts.add(str(font.get_object()["/BaseFont"]))
+    assert any("Sans" in f for f in fonts)
+    assert reader.outline[0]["/Title"] == "1111 Green Abbey School"
+
+
+def test_hard_names_and_long_address_survive_the_pdf(session, report):
+    text = pdf_text(report_pdf(build_report_view(session, report)))
+    assert HARD_SURNAME in flat(text)
+    assert f"{TICKED} {HARD_FORENAME_SCHOOL} {EMPTY} {HARD_FORENAME_LA}" in flat(text)
+    assert squeezed(HARD_PUPIL["address_locality"]) in squeezed(text)
+    assert squeezed(HARD_PUPIL["address_street"]) in squeezed(text)
+    assert "Flat 12 & 14 'Tŷ Gwyn' <rear>" in flat(text)
+    # "Neither": both boxes empty and the value the school gave instead.
+    assert f"{EMPTY} 04/03/2010 {EMPTY} 03/04/2010" in flat(text)
+    assert "Neither; correct value: 05/03/2010" in flat(text)
+
+
+def test_undecided_items_show_two_empty_boxes(session):
+    report = seed_report(session, hard=False)
+    for d in report.differences:
+        d.choice = d.decided_by_id = d.decided_at = None
+    session.commit()
+    view = build_report_view(session, report)
+    text = flat(pdf_text(report_pdf(view)))
+    assert f"{EMPTY} Joe {EMPTY} Joseph" in text
+    assert TICKED + " " not in text.split("Pupil data differences")[1]
+    assert "0 of" in text and "items decided" in text
+    assert "For reference a total of 3 pupil data records were printed" in text
+
+
+def test_received_report_lists_what_the_la_amended(session):
+    report = seed_report(session, status="received")
+    text = flat(pdf_text(report_pdf(build_report_view(session, report))))
+    amended = text.split("What the LA amended")[1]
+    assert "Forename Emma" in amended and "Forename Jamie" in amended
+    assert "DOB 05/03/2010" in amended  # the "Neither" value the school gave
+    assert "Joseph" not in amended  # the LA was right there: nothing to amend
+
+
+def _cells(table) -> list[list[str]]:
+    return [[c.text for c in row.cells] for row in table.rows]
+
+
+def _bold_texts(cell) -> list[str]:
+    return [r.text for p in cell.paragraphs for r in p.runs if r.bold and r.text.strip()]
+
+
+def test_docx_reads_back_with_ticks_and_bold_differences(session, report, artifacts):
+    data = report_docx(build_report_view(session, report), la_name="Kent County Council")
+    (artifacts / "report.docx").write_bytes(data)
+    doc = docx.Document(io.BytesIO(data))
+    body = "\n".join(p.text for p in doc.paragraphs)
+    assert "1111 Green Abbey School" in body
+    assert "For reference a total of 4 pupil data records were printed" in body
+    pupil_tables = [t for t in doc.tables if t.rows[0].cells[0].text == "Student Details"]
+    assert len(pupil_tables) == 4
+    joe = pupil_tables[0]
+    rows = _cells(joe)
+    assert rows[0] == ["Student Details", "School Data", "LA Data - ONE", "Comment"]
+    assert rows[1][:3] == ["Forename:", f"{EMPTY} Joe", f"{TICKED} Joseph"]
+    assert rows[1][3].startswith("Please tick which is the correct legal forename.")
+    assert rows[2][:3] == ["Surname:", "Bloggs", "Bloggs"]
+    forename = joe.rows[1].cells
+    assert _bold_texts(forename[1]) == ["Joe"] and _bold_texts(forename[2]) == ["Joseph"]
+    assert _bold_texts(joe.rows[2].cells[1]) == []  # not differing: not bold
+    emma = _cells(pupil_tables[1])
+    assert [f"{TICKED} Emma", f"{EMPTY} Emily"] == emma[1][1:3]
+    assert ["DOB:", f"{EMPTY} 21/09/2007", f"{TICKED} 26/09/2007"] == emma[3][:3]
+    assert ["Surname:", "DAVIDS", "Davids"] == emma[2][:3]
+    jamie = _cells(pupil_tables[2])
+    address = next(r for r in jamie if r[0] == "LA Address:")
+    assert address[2] == f"{TICKED} 1, Green Abbey Road, Green Abbey, Kent PA3 9NF"
+    message = jamie[jamie.index(address) + 1]
+    assert message[1].startswith("The postcode you have provided is PA2 9NF")
+    # The header and footer carry school, week and the page fields.
+    section = doc.sections[0]
+    assert "1111 Green Abbey School" in section.header.paragraphs[0].text
+    assert "week 17" in section.header.paragraphs[0].text
+    footer_xml = section.footer.paragraphs[0]._p.xml
+    assert 'w:instr="PAGE"' in footer_xml and 'w:instr="NUMPAGES"' in footer_xml
+    annex = next(t for t in doc.tables if t.rows[0].cells[0].text == "Pupil")
+    assert ["Joe Bloggs (R886111110001)", "Forename", "LA data (ONE): Joseph",
+            "Mrs Ann Office", "01/12/2025 09:30"] in _cells(annex)
+
+
+def test_hard_names_and_long_address_survive_the_docx(session, report):
+    data = report_docx(build_report_view(session, report), la_name="Kent County Council")
+    doc = docx.Document(io.BytesIO(data))
+    hard = [t for t in doc.tables if t.rows[0].cells[0].text == "Student Details"][3]
+    rows = _cells(hard)
+    assert rows[1][1:3] == [f"{TICKED} {HARD_FORENAME_SCHOOL}", f"{EMPTY} {HARD_FORENAME_LA}"]
+    assert rows[2][1:3] == [HARD_SURNAME, HARD_SURNAME]
+    address = next(r for r in rows if r[0] == "LA Address:")
+    assert HARD_PUPIL["address_locality"] in address[1]
+    assert address[1].startswith(f"{EMPTY} Flat 12 & 14 'Tŷ Gwyn' <rear>, ")
+    dob = next(r for r in rows if r[0] == "DOB:")
+    assert "Neither; correct value: 05/03/2010" in dob[3]
+
+
+def test_pdf_and_docx_come_from_one_view(session, report):
+    """Same rows in both: the two renderings cannot disagree on a value or a tick."""
+    view = build_report_view(session, report)
+    text = flat(pdf_text(report_pdf(view)))
+    doc = docx.Document(io.BytesIO(report_docx(view, la_name="Kent County Council")))
+    tables = [t for t in doc.tables if t.rows[0].cells[0].text == "Student Details"]
+    for pupil, table in zip(view.pupils, tables, strict=True):
+        labels = [r[0] for r in _cells(table)[1:] if r[0]]
+        assert labels == [f"{r.label}:" for r in pupil.rows]
+        for row in pupil.rows:
+            if row.has_ticks and row.kind == "field" and not row.message_below:
+                assert f"{row.school_tick} {row.school_value}" in text

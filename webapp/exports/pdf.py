@@ -1,0 +1,38 @@
+"""PDF renderings (WeasyPrint over the print templates in ``templates/exports``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import current_app, render_template
+from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
+
+from webapp.exports.view import ReportView
+
+# Debian's fonts-dejavu: it has the ballot boxes (☐ ☒) and the Welsh and Polish letters.
+_FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+_FONT_FILES = (("normal", "DejaVuSans.ttf"), ("bold", "DejaVuSans-Bold.ttf"))
+
+
+def _fonts() -> list[dict[str, str]]:
+    return [{"weight": w, "url": (_FONT_DIR / f).as_uri()} for w, f in _FONT_FILES
+            if (_FONT_DIR / f).exists()]
+
+
+def html_to_pdf(html: str) -> bytes:
+    """One HTML print page as PDF bytes, fonts embedded (WeasyPrint embeds subsets)."""
+    fonts = FontConfiguration()
+    return HTML(string=html, base_url=current_app.root_path).write_pdf(font_config=fonts)
+
+
+def render_print(template: str, **context) -> str:
+    """A print template with what every print page needs (fonts, LA name, print time)."""
+    return render_template(template, fonts=_fonts(), la_name=current_app.config["B2B_LA_NAME"],
+                           printed_at=datetime.now(UTC), **context)
+
+
+def report_pdf(view: ReportView) -> bytes:
+    """The report as the school prints and files it, decisions marked."""
+    return html_to_pdf(render_print("exports/report.html", view=view))
