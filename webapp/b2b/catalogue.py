@@ -151,6 +151,11 @@ def field(key: str) -> Field:
     return FIELDS_BY_KEY[key]
 
 
+_SIMPLE: tuple[Field, ...] = tuple(f for f in FIELDS if type(f) is Field)
+_ADDRESS_KEYS: tuple[str, ...] = ADDRESS_PARTS + ("postcode",)
+_ORDER: dict[str, int] = {f.key: i for i, f in enumerate(FIELDS)}
+
+
 def compare_records(school: Record, la: Record) -> list[tuple[Field, str | None, str | None]]:
     """The differing fields of two matched records, in catalogue order.
 
@@ -159,20 +164,25 @@ def compare_records(school: Record, la: Record) -> list[tuple[Field, str | None,
     lines agree (the seed's "LA Address" row); otherwise the whole address differs.
     """
     out: list[tuple[Field, str | None, str | None]] = []
-    lines_same: bool | None = None
-    for f in FIELDS:
-        a = f.value(school)
-        b = f.value(la)
-        if a is None or b is None or a == b:
+    s_get, l_get = school.get, la.get
+    for f in _SIMPLE:  # the hot loop: plain lookups, the catalogue rule only on inequality
+        a = s_get(f.key)
+        if a is None:
             continue
-        if f.key == "address":
-            lines_same = address_lines_same(school, la)
-            if lines_same:
-                continue  # only the postcode (if anything) differs: see below
-        elif f.key == "postcode":
-            if lines_same is False or not address_lines_same(school, la):
-                continue  # already part of the address difference
-        if f.same(a, b):
+        b = l_get(f.key)
+        if b is None or a == b or f.same(a, b):
             continue
         out.append((f, a, b))
+    if any(s_get(k) != l_get(k) for k in _ADDRESS_KEYS):
+        address, postcode = FIELDS_BY_KEY["address"], FIELDS_BY_KEY["postcode"]
+        a, b = address.value(school), address.value(la)
+        if a is not None and b is not None and a != b:
+            if not address_lines_same(school, la):
+                out.append((address, a, b))
+            else:
+                pa, pb = s_get("postcode"), l_get("postcode")
+                if pa is not None and pb is not None and not postcode.same(pa, pb):
+                    out.append((postcode, pa, pb))
+    if len(out) > 1:
+        out.sort(key=lambda t: _ORDER[t[0].key])
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from stdnum import exceptions as stdnum_errors
 from stdnum.gb import upn as stdnum_upn
@@ -29,12 +30,14 @@ def normalise_postcode(value: str) -> str:
     return compact
 
 
+@lru_cache(maxsize=65536)
 def is_valid_postcode(value: str) -> bool:
     """Whether a (normalised) postcode has a valid UK shape. Shape is not correctness."""
     pc = normalise_postcode(value)
     return pc == "GIR 0AA" or bool(_POSTCODE.match(pc)) or bool(_BFPO.match(pc))
 
 
+@lru_cache(maxsize=65536)
 def upn_problem(upn: str) -> tuple[str, str] | None:
     """What is wrong with a UPN, as ``(rule, message)``, or ``None`` if it is valid.
 

@@ -52,14 +52,27 @@ _BS7666 = {
 
 
 def _local(tag: object) -> str:
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
+    """An element's name without any namespace (CTFs are seen with and without one)."""
+    if not isinstance(tag, str):
+        return ""
+    return tag.rpartition("}")[2] if tag[0] == "{" else tag
+
+
+def _kids(el: etree._Element) -> dict[str, etree._Element]:
+    """The element's children by local name (the first of each name)."""
+    out: dict[str, etree._Element] = {}
+    for c in el:
+        name = _local(c.tag)
+        if name and name not in out:
+            out[name] = c
+    return out
 
 
 def _child(el: etree._Element, path: str) -> etree._Element | None:
-    node = el
+    node: etree._Element | None = el
     for part in path.split("/"):
         found = None
-        for c in node:
+        for c in node:  # type: ignore[union-attr]
             if _local(c.tag) == part:
                 found = c
                 break
@@ -155,11 +168,17 @@ def _read_header(el: etree._Element) -> SchoolRef:
 def _read_pupil(el: etree._Element, school: SchoolRef, n: int) -> ParsedPupil:
     where = f"Pupil {n} (line {el.sourceline})"
     items: dict[str, str | None] = {}
+    kids = _kids(el)
+    basic = kids.get("BasicDetails")
+    basic_kids = _kids(basic) if basic is not None else {}
     for path, item in _PUPIL_TEXT.items():
-        raw = _text(_child(el, path))
-        if raw is not None:
-            items[item] = _canonical(item, raw, where, path)
-    languages = _child(el, "BasicDetails/Languages")
+        if path.startswith("BasicDetails/"):
+            node = basic_kids.get(path[13:])
+        else:
+            node = kids.get(path)
+        if node is not None:
+            items[item] = _canonical(item, _text(node) or "", where, path)
+    languages = basic_kids.get("Languages")
     if languages is not None:
         for t in languages:
             kind = (_text(_child(t, "TypeID")) or "").strip().upper()
@@ -170,7 +189,7 @@ def _read_pupil(el: etree._Element, school: SchoolRef, n: int) -> ParsedPupil:
                 items["first_language"] = _canonical("first_language", lang, where, "Language")
             elif kind in ("H", "HOME"):
                 items["home_language"] = _canonical("home_language", lang, where, "Language")
-    sen = _child(el, "SENhistory")
+    sen = kids.get("SENhistory")
     if sen is not None:
         latest = list(sen)[-1] if len(sen) else None
         if latest is not None:
@@ -182,11 +201,11 @@ def _read_pupil(el: etree._Element, school: SchoolRef, n: int) -> ParsedPupil:
                 codes = [(_text(_child(n_, "SENtype")) or _text(n_) or "").strip()
                          for n_ in needs]
                 items["sen_needs"] = ",".join(c.upper() for c in codes if c)
-    address = _child(el, "Address")
+    address = kids.get("Address")
     if address is not None:
         _read_address(address, items, where)
     attendance = []
-    att = _child(el, "Attendance")
+    att = kids.get("Attendance")
     if att is not None:
         for yd in att:
             if _local(yd.tag) != "YearData":
@@ -196,13 +215,15 @@ def _read_pupil(el: etree._Element, school: SchoolRef, n: int) -> ParsedPupil:
 
 
 def _read_address(address: etree._Element, items: dict[str, str | None], where: str) -> None:
-    bs = _child(address, "BS7666Address")
-    lines = _child(address, "AddressLines")
+    akids = _kids(address)
+    bs = akids.get("BS7666Address")
+    lines = akids.get("AddressLines")
     if bs is not None:
+        bkids = _kids(bs)
         for tag, item in _BS7666.items():
-            raw = _text(_child(bs, tag))
+            raw = _text(bkids.get(tag))
             items[item] = _canonical(item, raw or "", where, tag) if raw is not None else ""
-        post_town = _text(_child(bs, "PostTown"))
+        post_town = _text(bkids.get("PostTown"))
         if not items.get("address_town") and post_town:
             items["address_town"] = _canonical("address_town", post_town, where, "PostTown")
     elif lines is not None:
@@ -214,12 +235,12 @@ def _read_address(address: etree._Element, items: dict[str, str | None], where: 
         items["address_locality"] = ", ".join(texts[2:-1]) if len(texts) > 3 else ""
         items["address_town"] = texts[-1] if len(texts) > 2 else ""
         items["uprn"] = ""
-    county = _text(_child(address, "County"))
+    county = _text(akids.get("County"))
     if county is not None and not items.get("address_county"):
         items["address_county"] = _canonical("address_county", county, where, "County")
     elif "address_county" not in items:
         items["address_county"] = ""
-    postcode = _text(_child(address, "PostCode"))
+    postcode = _text(akids.get("PostCode"))
     items["postcode"] = _canonical("postcode", postcode or "", where, "PostCode")
 
 

@@ -1,0 +1,227 @@
+"""Benchmark: import and compare a large LA, then an incremental week.
+
+    .venv/bin/python bench/compare.py [--pupils 250000] [--schools 600]
+
+Generates both sides (school side: one CTF file per school; LA side: one CSV extract)
+with about 3% of pupils differing, then in a fresh process times: full import of both
+sides, the full comparison, and a second week in which 2% of pupils changed (delta CTFs
+imported, then compared). In the same run a polars join/compare of the same data is
+timed as the baseline. Prints records per second, peak memory and the ratios.
+Targets (2 cores): import + compare <= 60 s, incremental week <= 5 s, peak < 1 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "bench" / "out"
+
+
+def _pools(seed: int = 7):
+    from faker import Faker
+
+    fake = Faker("en_GB")
+    fake.seed_instance(seed)
+    return {
+        "surname": [fake.last_name() for _ in range(2000)],
+        "male": [fake.first_name_male() for _ in range(500)],
+        "female": [fake.first_name_female() for _ in range(500)],
+        "street": [fake.street_name() for _ in range(3000)],
+        "town": [fake.city() for _ in range(300)],
+        "postcode": [fake.postcode() for _ in range(5000)],
+    }
+
+
+def generate(pupils: int, schools: int, workdir: Path) -> dict:
+    """Write the files; returns what was planted."""
+    from webapp.b2b.formats.writers import write_ctf, write_pupils_csv
+    from webapp.b2b.synth import make_upn
+
+    rnd = random.Random(42)
+    pools = _pools()
+    per_school = pupils // schools
+    la_rows, school_rows = [], []
+    changed_week2: dict[str, list[dict]] = {}
+    planted = 0
+    (workdir / "school").mkdir(parents=True, exist_ok=True)
+    (workdir / "week2").mkdir(parents=True, exist_ok=True)
+    for s in range(schools):
+        laestab = f"886{2000 + s:04d}"
+        rows = []
+        for i in range(per_school):
+            sex = rnd.choice("MF")
+            p = {
+                "upn": make_upn("886", laestab[3:], 15 + i // 1000, i % 1000),
+                "surname": rnd.choice(pools["surname"]),
+                "forename": rnd.choice(pools["male" if sex == "M" else "female"]),
+                "middle_names": "", "sex": sex,
+                "dob": f"{rnd.randint(2009, 2021)}-{rnd.randint(1, 12):02d}-"
+                       f"{rnd.randint(1, 28):02d}",
+                "address_saon": "", "address_paon": str(rnd.randint(1, 200)),
+                "address_street": rnd.choice(pools["street"]), "address_locality": "",
+                "address_town": rnd.choice(pools["town"]), "address_county": "Kent",
+                "postcode": rnd.choice(pools["postcode"]), "uprn": str(rnd.randint(10**8, 10**11)),
+                "ethnicity": rnd.choice(("WBRI", "WBRI", "AIND", "BAFR", "MWBC", "WOTH")),
+                "first_language": rnd.choice(("ENG", "ENG", "ENG", "POL", "PAN")),
+                "sen_provision": rnd.choice("NNNNNNNKKE"), "nc_year": str(rnd.randint(1, 11)),
+                "reg_group": f"{rnd.randint(1, 11)}{rnd.choice('ABC')}",
+                "enrol_status": "C", "start_date": "", "leave_date": "",
+            }
+            la = dict(p)
+            if rnd.random() < 0.03:
+                planted += 1
+                k = rnd.choice(("forename", "dob", "postcode", "sen_provision", "nc_year"))
+                la[k] = {"forename": la["forename"] + "a", "dob": "2008-01-01",
+                         "postcode": "ME14 1XX", "sen_provision": "E", "nc_year": "12"}[k]
+            rows.append(p)
+            la_rows.append({**la, "laestab": laestab})
+            school_rows.append({**p, "laestab": laestab})
+        (workdir / "school" / f"{laestab}.xml").write_bytes(
+            write_ctf(laestab=laestab, school_name=f"School {s}", pupils=rows))
+        delta = [dict(p, forename=p["forename"] + "e") for p in rows if rnd.random() < 0.02]
+        changed_week2[laestab] = delta
+        (workdir / "week2" / f"{laestab}.xml").write_bytes(
+            write_ctf(laestab=laestab, school_name=f"School {s}", pupils=delta))
+    (workdir / "la.csv").write_bytes(write_pupils_csv(la_rows))
+    (workdir / "school.csv").write_bytes(write_pupils_csv(school_rows))
+    return {"pupils": len(la_rows), "planted": planted,
+            "week2_changed": sum(len(v) for v in changed_week2.values())}
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_ours(workdir: Path, db_path: Path) -> dict:
+    from flask_migrate import upgrade
+
+    from webapp import create_app
+    from webapp.b2b.importing import import_file
+    from webapp.b2b.reports import refresh_reports
+    from webapp.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}"})
+    out: dict = {}
+    with app.app_context():
+        upgrade()
+        t0 = time.perf_counter()
+        n = 0
+        for f in sorted((workdir / "school").glob("*.xml")):
+            s = import_file(db.session, f.read_bytes(), side="school", file_name=f.name)
+            assert s.ok, s.error
+            n += s.read
+        t1 = time.perf_counter()
+        s = import_file(db.session, (workdir / "la.csv").read_bytes(), side="la",
+                        file_name="la.csv")
+        assert s.ok, s.error
+        n += s.read
+        t2 = time.perf_counter()
+        c = refresh_reports(db.session, 2026, 1)
+        t3 = time.perf_counter()
+        out.update(records=n, import_school_s=t1 - t0, import_la_s=t2 - t1,
+                   compare_s=t3 - t2, open_items=c.items_open,
+                   differing_pupils=_differing_pupils(db.session, 2026, 1))
+        t4 = time.perf_counter()
+        changed = 0
+        for f in sorted((workdir / "week2").glob("*.xml")):
+            s = import_file(db.session, f.read_bytes(), side="school", file_name="w2-" + f.name)
+            assert s.ok, s.error
+            changed += s.changed
+        t5 = time.perf_counter()
+        c2 = refresh_reports(db.session, 2026, 2)
+        t6 = time.perf_counter()
+        out.update(week2_import_s=t5 - t4, week2_compare_s=t6 - t5, week2_changed=changed,
+                   week2_open_items=c2.items_open)
+    out["peak_mb"] = _peak_mb()
+    return out
+
+
+def _differing_pupils(session, year: int, week: int) -> int:
+    from sqlalchemy import func, select
+
+    from webapp.models import Difference, Report
+
+    return session.scalar(select(func.count(func.distinct(
+        Difference.report_id * 1_000_000 + Difference.school_record_id))).join(Report).where(
+        Report.academic_year == year, Report.week == week, Difference.kind == "field"))
+
+
+def run_polars(workdir: Path) -> dict:
+    import polars as pl
+
+    t0 = time.perf_counter()
+    opts = {"infer_schema_length": 0}
+    school = pl.read_csv(workdir / "school.csv", **opts)
+    la = pl.read_csv(workdir / "la.csv", **opts)
+    cols = [c for c in school.columns if c not in ("laestab", "upn")]
+    joined = school.join(la, on=["laestab", "upn"], how="full", suffix="_la", coalesce=True)
+    diff_expr = pl.any_horizontal([
+        pl.col(c).str.to_lowercase().ne_missing(pl.col(f"{c}_la").str.to_lowercase())
+        for c in cols])
+    differing = joined.filter(diff_expr).height
+    t1 = time.perf_counter()
+    return {"baseline_s": t1 - t0, "baseline_differing": differing, "peak_mb": _peak_mb()}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pupils", type=int, default=250_000)
+    ap.add_argument("--schools", type=int, default=600)
+    ap.add_argument("--phase", choices=["ours", "polars"], default=None)
+    ap.add_argument("--workdir", type=Path, default=OUT / "compare")
+    args = ap.parse_args()
+    if args.phase == "ours":
+        with tempfile.TemporaryDirectory() as tmp:
+            print(json.dumps(run_ours(args.workdir, Path(tmp) / "bench.sqlite3")))
+        return
+    if args.phase == "polars":
+        print(json.dumps(run_polars(args.workdir)))
+        return
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    print(f"Generating {args.pupils:,} pupils in {args.schools} schools ...", flush=True)
+    gen = generate(args.pupils, args.schools, args.workdir)
+    print(f"  done in {time.perf_counter() - t:.1f} s: {gen}", flush=True)
+    results = {}
+    for phase in ("ours", "polars"):
+        print(f"Running {phase} in a fresh process ...", flush=True)
+        proc = subprocess.run([sys.executable, __file__, "--phase", phase, "--workdir",
+                               str(args.workdir)], capture_output=True, text=True,
+                              env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        if proc.returncode:
+            print(proc.stderr[-3000:])
+            sys.exit(1)
+        results[phase] = json.loads(proc.stdout.strip().splitlines()[-1])
+    o, b = results["ours"], results["polars"]
+    full = o["import_school_s"] + o["import_la_s"] + o["compare_s"]
+    week2 = o["week2_import_s"] + o["week2_compare_s"]
+    print()
+    print(f"{'':34}{'b2b-sync':>12}{'polars':>12}")
+    print(f"{'records (both sides)':34}{o['records']:>12,}")
+    print(f"{'import school CTFs (s)':34}{o['import_school_s']:>12.1f}")
+    print(f"{'import LA CSV (s)':34}{o['import_la_s']:>12.1f}")
+    print(f"{'full comparison (s)':34}{o['compare_s']:>12.1f}")
+    print(f"{'import + compare (s)  [<= 60]':34}{full:>12.1f}{b['baseline_s']:>12.1f}")
+    print(f"{'records per second':34}{o['records'] / full:>12,.0f}"
+          f"{o['records'] / b['baseline_s']:>12,.0f}")
+    print(f"{'differing pupils found':34}{o['differing_pupils']:>12,}"
+          f"{b['baseline_differing']:>12,}   (planted {gen['planted']:,})")
+    print(f"{'week 2: changed pupils':34}{o['week2_changed']:>12,}")
+    print(f"{'week 2: import + compare (s) [<=5]':34}{week2:>12.1f}")
+    print(f"{'comparison only vs polars (ratio)':34}{o['compare_s'] / b['baseline_s']:>12.2f}")
+    print(f"{'peak memory (MB)  [< 1024]':34}{o['peak_mb']:>12.0f}{b['peak_mb']:>12.0f}")
+
+
+if __name__ == "__main__":
+    main()
