@@ -10,7 +10,7 @@ from sqlalchemy import select
 from tests.factories import import_csv, import_ctf, make_user
 from webapp.b2b.reports import refresh_reports
 from webapp.b2b.synth import SEED_PUPILS_LA, SEED_PUPILS_SCHOOL
-from webapp.models import Difference, Report, School
+from webapp.models import AmendmentTask, Difference, Report, School
 
 HARD_SURNAME = "O'Brien <Łężśka> & Ŵŷn"
 HARD_FORENAME_SCHOOL = "Siân-Łucja"
@@ -56,7 +56,30 @@ def seed_report(session, *, hard: bool = True, status: str = "published") -> Rep
             d.decided_at = WHEN
     report.status = status
     session.commit()
+    if status in ("received", "closed"):
+        _amendment_tasks(session, report)
     return report
+
+
+def _amendment_tasks(session, report: Report) -> None:
+    """What receiving the report makes (built here directly: the LA's amendment work is
+    another part of the service): a task per item where ONE was wrong; the first done."""
+    officer = make_user(session, role="la_officer", name="Mr Data Officer")
+    done_first = True
+    for d in report.differences:
+        if d.kind != "field" or d.choice not in ("school", "neither"):
+            continue
+        session.add(AmendmentTask(
+            report_id=report.id, school_id=report.school_id, difference_id=d.id,
+            kind=d.kind, field_key=d.field_key, upn=d.upn, surname=d.surname,
+            forename=d.forename, la_value=d.la_value, school_value=d.school_value,
+            new_value=d.school_value if d.choice == "school" else d.correct_value,
+            choice=d.choice, decided_by_id=d.decided_by_id, decided_at=d.decided_at,
+            status="done" if done_first else "open",
+            completed_by_id=officer.id if done_first else None,
+            completed_at=WHEN if done_first else None))
+        done_first = False
+    session.commit()
 
 
 def difference(session, report: Report, upn: str, field_key: str) -> Difference:

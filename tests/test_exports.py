@@ -124,9 +124,16 @@ def test_received_report_lists_what_the_la_amended(session):
     report = seed_report(session, status="received")
     text = flat(pdf_text(report_pdf(build_report_view(session, report))))
     amended = text.split("What the LA amended")[1]
-    assert "Forename Emma" in amended and "Forename Jamie" in amended
-    assert "DOB 05/03/2010" in amended  # the "Neither" value the school gave
+    assert "Forename Emma Amended Mr Data Officer 01/12/2025 09:30" in amended
+    assert "Forename Jamie To do" in amended
+    assert "DOB 05/03/2010 To do" in amended  # the "Neither" value the school gave
     assert "Joseph" not in amended  # the LA was right there: nothing to amend
+    doc = docx.Document(io.BytesIO(report_docx(build_report_view(session, report),
+                                               la_name="Kent County Council")))
+    table = next(t for t in doc.tables
+                 if [c.text for c in t.rows[0].cells][2:3] == ["ONE amended to"])
+    assert ["Emma DAVIDS (U886111110002)", "Forename", "Emma", "Amended",
+            "Mr Data Officer 01/12/2025 09:30"] in _cells(table)
 
 
 def _cells(table) -> list[list[str]]:

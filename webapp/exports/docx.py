@@ -253,12 +253,13 @@ def _annex(doc, view: ReportView) -> None:
         doc.add_heading("What the LA amended", level=1)
         if view.amendments:
             table = _new_table(doc, ANNEX_COLS_MM)
-            _add_row(table, [(h, 1) for h in ("Pupil", "Item", "ONE amended to",
-                                              "Decided by", "When")],
+            _add_row(table, [(h, 1) for h in ("Pupil", "Item", "ONE amended to", "Status",
+                                              "By, when")],
                      ANNEX_COLS_MM, header=True, keep_with_next=False)
             for a in view.amendments:
-                _add_row(table, [(a.pupil, 1), (a.label, 1), (a.value, 1), (a.who or "", 1),
-                                 (_when(a.when), 1)], ANNEX_COLS_MM, keep_with_next=False)
+                by = f"{a.who or ''} {_when(a.when)}".strip()
+                _add_row(table, [(a.pupil, 1), (a.label, 1), (a.value, 1), (a.status, 1),
+                                 (by, 1)], ANNEX_COLS_MM, keep_with_next=False)
         else:
             doc.add_paragraph("No amendments to ONE were needed.")
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from webapp.b2b.catalogue import FIELDS_BY_KEY, SUMMARY_FIELDS, Field
 from webapp.b2b.items import RECORD_ITEMS
-from webapp.models import Difference, PupilRecord, Report
+from webapp.models import AmendmentTask, Difference, PupilRecord, Report
 
 TICKED = "\u2612"  # ☒
 EMPTY = "\u2610"  # ☐
@@ -115,9 +115,12 @@ class UnmatchedView:
 
 @dataclass
 class AmendmentView:
+    """One change the LA made (or is to make) in ONE after the school returned the report."""
+
     pupil: str
     label: str
     value: str
+    status: str  # "done", "open" (still to do) or "rejected"
     who: str | None
     when: datetime | None
 
@@ -272,9 +275,27 @@ def build_report_view(session: Session, report: Report) -> ReportView:
         groups.setdefault(d.subject_key, []).append(d)
     view.pupils = [_pupil_view(ds) for ds in groups.values()]
     if view.is_received:
-        view.amendments = [
-            AmendmentView(p, r.label, r.school_value if r.choice == "school"
-                          else (r.correct_value or ""), r.decided_by, r.decided_at)
-            for p, r in view.decisions
-            if r.kind == "field" and r.choice in ("school", "neither")]
+        view.amendments = amendments_of(session, report)
     return view
+
+
+AMENDMENT_STATUS = {"done": "Amended", "open": "To do", "rejected": "Not amended"}
+
+
+def amendments_of(session: Session, report: Report) -> list[AmendmentView]:
+    """What the LA amended in ONE for this report (its amendment tasks)."""
+    tasks = session.scalars(
+        select(AmendmentTask).where(AmendmentTask.report_id == report.id)
+        .options(selectinload(AmendmentTask.completed_by))
+        .order_by(AmendmentTask.id))
+    out = []
+    for t in tasks:
+        f = FIELDS_BY_KEY.get(t.field_key)
+        value = f.show(t.new_value) if f and t.new_value is not None else (t.new_value or "")
+        if t.status == "rejected" and t.rejected_reason:
+            value = f"{value} (not amended: {t.rejected_reason})"
+        out.append(AmendmentView(
+            _name(t.forename, t.surname, t.upn), f.label if f else t.field_key, value,
+            AMENDMENT_STATUS.get(t.status, t.status),
+            t.completed_by.name if t.completed_by else None, t.completed_at))
+    return out
