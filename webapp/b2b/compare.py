@@ -10,7 +10,7 @@ are unmatched: new to the LA (only in the school's data) or no longer at the sch
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from webapp.b2b.catalogue import compare_records
@@ -202,26 +202,91 @@ def _duplicates(records: Iterable[Rec]) -> set[str]:
     return dup
 
 
+def _items_for(m: Match, dup: dict[str, set[str]]) -> list[Item]:
+    who = _who(m)
+    subject = m.subject_key
+    items: list[Item] = []
+    if m.school is not None and m.la is not None:
+        for f, a, b in compare_records(m.school, m.la):  # type: ignore[arg-type]
+            items.append(Item("field", subject, f.key, f.instruction_for(a, b),
+                              school_value=a, la_value=b, **who))  # type: ignore[arg-type]
+    elif m.school is not None:
+        items.append(Item("new_to_la", subject, "pupil", NEW_TO_LA_INSTRUCTION,
+                          school_value=_describe(m.school), **who))  # type: ignore[arg-type]
+    else:
+        assert m.la is not None
+        items.append(Item("not_at_school", subject, "pupil", NOT_AT_SCHOOL_INSTRUCTION,
+                          la_value=_describe(m.la), **who))  # type: ignore[arg-type]
+    items.extend(_anomalies(m, dup))
+    return items
+
+
 def compare_school(school: list[Rec], la: list[Rec]) -> list[Item]:
-    """Everything one school's report asks about, from both sides' records.
+    """Everything one school's report asks about, from both sides' full records.
 
     Pure: the same records always give the same items, in a stable order.
     """
     dup = {"school": _duplicates(school), "la": _duplicates(la)}
     items: list[Item] = []
     for m in match_pupils(school, la):
-        who = _who(m)
-        subject = m.subject_key
-        if m.school is not None and m.la is not None:
-            for f, a, b in compare_records(m.school, m.la):  # type: ignore[arg-type]
-                items.append(Item("field", subject, f.key, f.instruction_for(a, b),
-                                  school_value=a, la_value=b, **who))  # type: ignore[arg-type]
-        elif m.school is not None:
-            items.append(Item("new_to_la", subject, "pupil", NEW_TO_LA_INSTRUCTION,
-                              school_value=_describe(m.school), **who))  # type: ignore[arg-type]
-        else:
-            assert m.la is not None
-            items.append(Item("not_at_school", subject, "pupil", NOT_AT_SCHOOL_INSTRUCTION,
-                              la_value=_describe(m.la), **who))  # type: ignore[arg-type]
-        items.extend(_anomalies(m, dup))
+        items.extend(_items_for(m, dup))
     return items
+
+
+@dataclass
+class Baseline:
+    """An earlier comparison of the same school: when it ran and what it found, by pupil."""
+
+    compared_at: object  # datetime; compared with each record's ``changed_at``
+    items_by_subject: dict[str, list[Item]]
+
+
+def compare_school_changes(
+    school_keys: list[Rec],
+    la_keys: list[Rec],
+    baseline: Baseline | None,
+    load_records: Callable[[list[int]], dict[int, Rec]],
+) -> tuple[list[Item], int]:
+    """Like :func:`compare_school`, re-examining only the pupils that changed.
+
+    ``*_keys`` carry just what matching needs (``id``, ``record_key``, ``changed_at`` and
+    the four matching items). A pupil whose records are unchanged since the baseline, and
+    paired as they were then, keeps the baseline's items; the others are compared in full
+    after ``load_records`` fetches their records. Returns the items and how many pupils
+    were re-examined.
+    """
+    dup = {"school": _duplicates(school_keys), "la": _duplicates(la_keys)}
+    items: list[Item] = []
+    dirty: list[Match] = []
+    for m in match_pupils(school_keys, la_keys):
+        reused = _reuse(m, dup, baseline) if baseline is not None else None
+        if reused is None:
+            dirty.append(m)
+        else:
+            items.extend(reused)
+    if dirty:
+        ids = [r["id"] for m in dirty for r in (m.school, m.la) if r is not None]
+        full = load_records(ids)  # type: ignore[arg-type]
+        for m in dirty:
+            m.school = full[m.school["id"]] if m.school is not None else None  # type: ignore[index]
+            m.la = full[m.la["id"]] if m.la is not None else None  # type: ignore[index]
+            items.extend(_items_for(m, dup))
+    return items, len(dirty)
+
+
+def _reuse(m: Match, dup: dict[str, set[str]], baseline: Baseline) -> list[Item] | None:
+    recs = [(side, r) for side, r in (("school", m.school), ("la", m.la)) if r is not None]
+    for side, r in recs:
+        if r["changed_at"] > baseline.compared_at or r.get("upn") in dup[side]:  # type: ignore[operator]
+            return None
+    if m.how == "four_fields":
+        return None
+    before = baseline.items_by_subject.get(m.subject_key, [])
+    school_id = m.school["id"] if m.school is not None else None
+    la_id = m.la["id"] if m.la is not None else None
+    # Paired differently then (or unmatched then and matched now): look again.
+    if any((i.school_record_id, i.la_record_id) != (school_id, la_id) for i in before):
+        return None
+    if not before and (m.school is None or m.la is None):
+        return None  # unmatched now but nothing was asked then: the pairing changed
+    return before

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from webapp.b2b.audit import record
 from webapp.b2b.catalogue import FIELDS_BY_KEY
-from webapp.b2b.compare import Item, compare_school
+from webapp.b2b.compare import Baseline, Item, compare_school, compare_school_changes
 from webapp.b2b.items import RECORD_ITEMS
 from webapp.models import Difference, PupilRecord, Report, School
 from webapp.models.base import utcnow
@@ -45,31 +45,71 @@ class CompareSummary:
     items_kept: int = 0
     items_resolved: int = 0
     items_open: int = 0
+    pupils_examined: int = 0
     per_school: list[dict] = field(default_factory=list)
 
 
 _RECORD_COLUMNS = [PupilRecord.id, PupilRecord.side, PupilRecord.school_id,
-                   PupilRecord.record_key, PupilRecord.content_hash] + [
-    getattr(PupilRecord, k) for k in RECORD_ITEMS]
+                   PupilRecord.record_key, PupilRecord.content_hash,
+                   PupilRecord.changed_at] + [getattr(PupilRecord, k) for k in RECORD_ITEMS]
+_KEY_COLUMNS = [PupilRecord.id, PupilRecord.side, PupilRecord.school_id,
+                PupilRecord.record_key, PupilRecord.content_hash, PupilRecord.changed_at,
+                PupilRecord.upn, PupilRecord.surname, PupilRecord.forename, PupilRecord.dob,
+                PupilRecord.sex]
 
 
-def _records_by_school(session: Session, school_ids: Iterable[int] | None):
-    q = select(*_RECORD_COLUMNS).order_by(PupilRecord.school_id, PupilRecord.side,
-                                          PupilRecord.id)
+def _rows_by_school(session: Session, columns, school_ids: Iterable[int] | None):
+    q = select(*columns).order_by(PupilRecord.school_id, PupilRecord.side, PupilRecord.id)
     if school_ids is not None:
         q = q.where(PupilRecord.school_id.in_(list(school_ids)))
-    names = [c.key for c in _RECORD_COLUMNS]
+    names = [c.key for c in columns]
     rows = session.execute(q.execution_options(yield_per=5000))
     # Plain dicts from tuples: RowMapping lookups are several times slower in the loop.
     for school_id, group in groupby(rows, key=lambda r: r[2]):
         yield school_id, [dict(zip(names, r, strict=True)) for r in group]
 
 
+def _full_records(session: Session, ids: list[int]) -> dict[int, dict]:
+    names = [c.key for c in _RECORD_COLUMNS]
+    out: dict[int, dict] = {}
+    for i in range(0, len(ids), 900):
+        for r in session.execute(select(*_RECORD_COLUMNS).where(
+                PupilRecord.id.in_(ids[i:i + 900]))):
+            out[r[0]] = dict(zip(names, r, strict=True))
+    return out
+
+
 def _fingerprint(rows: list) -> str:
     h = hashlib.sha1(usedforsecurity=False)
     for r in rows:
-        h.update(f"{r['side']}:{r['id']}:{r['content_hash']};".encode())
+        h.update(f"{r['side']}:{r['id']}:{r['content_hash']}:{r['changed_at']};".encode())
     return h.hexdigest()
+
+
+def _baselines(session: Session, academic_year: int, week: int,
+               school_ids: Iterable[int] | None) -> dict[int, Baseline]:
+    """Each school's latest comparison up to this week, with its open items by pupil."""
+    q = select(Report).where(Report.compared_at.is_not(None)).where(
+        (Report.academic_year < academic_year)
+        | ((Report.academic_year == academic_year) & (Report.week <= week)))
+    if school_ids is not None:
+        q = q.where(Report.school_id.in_(list(school_ids)))
+    latest: dict[int, Report] = {}
+    for r in session.scalars(q):
+        cur = latest.get(r.school_id)
+        if cur is None or (r.academic_year, r.week) > (cur.academic_year, cur.week):
+            latest[r.school_id] = r
+    by_report = {r.id: r.school_id for r in latest.values()}
+    out = {sid: Baseline(r.compared_at, {}) for sid, r in latest.items()}
+    for i in range(0, len(by_report), 500):
+        chunk = list(by_report)[i:i + 500]
+        for d in session.scalars(select(Difference).where(
+                Difference.report_id.in_(chunk), Difference.status == "open")):
+            out[by_report[d.report_id]].items_by_subject.setdefault(d.subject_key, []).append(
+                Item(d.kind, d.subject_key, d.field_key, d.instruction, d.school_record_id,
+                     d.la_record_id, d.upn, d.surname, d.forename, d.school_value,
+                     d.la_value, d.side))
+    return out
 
 
 def refresh_reports(
@@ -80,19 +120,24 @@ def refresh_reports(
     school_ids: Iterable[int] | None = None,
     actor: str = "system",
     progress: Callable[[int], None] | None = None,
+    full: bool = False,
 ) -> CompareSummary:
     """Build or refresh every school's report for the week (or only the given schools).
 
     Schools whose records have not changed since their report was last compared are
-    skipped; reports already sent to the LA are left as they are. Commits.
+    skipped; within a school only pupils whose records changed since the school's last
+    comparison are re-examined (``full=True`` re-examines everyone). Reports already sent
+    to the LA are left as they are. Commits.
     """
     summary = CompareSummary(academic_year, week)
     reports = {
         r.school_id: r for r in session.scalars(
             select(Report).where(Report.academic_year == academic_year, Report.week == week))
     }
+    baselines = {} if full else _baselines(session, academic_year, week, school_ids)
     now = utcnow()
-    for school_id, rows in _records_by_school(session, school_ids):
+    columns = _KEY_COLUMNS if baselines else _RECORD_COLUMNS
+    for school_id, rows in _rows_by_school(session, columns, school_ids):
         summary.schools += 1
         report = reports.get(school_id)
         if report is None:
@@ -109,14 +154,21 @@ def refresh_reports(
                 progress(1)
             continue
         fp = _fingerprint(rows)
-        if report.compared_fingerprint == fp:
+        if report.compared_fingerprint == fp and not full:
             summary.unchanged += 1
             if progress:
                 progress(1)
             continue
         school_rows = [r for r in rows if r["side"] == "school"]
         la_rows = [r for r in rows if r["side"] == "la"]
-        items = compare_school(school_rows, la_rows)
+        baseline = baselines.get(school_id)
+        if columns is _RECORD_COLUMNS:
+            items = compare_school(school_rows, la_rows)
+            summary.pupils_examined += len(school_rows) + len(la_rows)
+        else:
+            items, examined = compare_school_changes(
+                school_rows, la_rows, baseline, lambda ids: _full_records(session, ids))
+            summary.pupils_examined += examined
         new, kept, resolved = _sync(session, report, items, now, actor)
         report.compared_fingerprint = fp
         report.compared_at = now

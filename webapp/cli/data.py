@@ -70,7 +70,8 @@ def import_command(files: tuple[Path, ...], source: str, as_json: bool) -> None:
 @click.option("--week", type=click.IntRange(1, 53), required=True)
 @_year_option
 @click.option("--school", "laestabs", multiple=True, help="Only this LAESTAB (repeatable).")
-def compare_command(week: int, year: int | None, laestabs: tuple[str, ...]) -> None:
+@click.option("--full", is_flag=True, help="Re-examine every pupil, not only changed ones.")
+def compare_command(week: int, year: int | None, laestabs: tuple[str, ...], full: bool) -> None:
     """Build or refresh every school's report for the week."""
     school_ids = None
     if laestabs:
@@ -80,11 +81,12 @@ def compare_command(week: int, year: int | None, laestabs: tuple[str, ...]) -> N
     with click.progressbar(length=n, label="Comparing schools", file=sys.stderr,
                            hidden=not sys.stderr.isatty()) as bar:
         s = refresh_reports(db.session, _year(year), week, school_ids=school_ids,
-                            actor="cli", progress=bar.update)
+                            actor="cli", progress=bar.update, full=full)
     click.echo(
         f"Week {week} of {s.academic_year}/{(s.academic_year + 1) % 100:02d}: "
         f"{s.schools} schools, {s.compared} compared, {s.unchanged} unchanged since last run, "
         f"{s.frozen} already sent (left as sent); {s.reports_created} new reports; "
+        f"{s.pupils_examined} pupils examined; "
         f"items: {s.items_new} new, {s.items_kept} still present, {s.items_resolved} resolved "
         f"by data; {s.items_open} open in all.")
 
