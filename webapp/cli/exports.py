@@ -1,3 +1,95 @@
-"""``flask b2b export`` and ``flask b2b pack``."""
+"""``flask b2b export`` and ``flask b2b pack``: the printable audit packs from the shell."""
 
-commands: list = []
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import current_app
+from sqlalchemy import select
+
+from webapp.b2b.reports import academic_year_of
+from webapp.exports.docx import report_docx
+from webapp.exports.packs import build_pack, pack_report_ids, pack_title
+from webapp.exports.pdf import report_pdf
+from webapp.exports.view import build_report_view
+from webapp.extensions import db
+from webapp.models import Report, School
+
+_out = click.Path(dir_okay=False, writable=True, path_type=Path)
+
+
+def _year(year: int | None) -> int:
+    return year if year is not None else academic_year_of(date.today())
+
+
+def _school(laestab: str) -> School:
+    school = db.session.scalar(select(School).where(School.laestab == laestab.strip()))
+    if school is None:
+        raise click.ClickException(f"No school with LAESTAB {laestab}.")
+    return school
+
+
+@click.command("export")
+@click.argument("laestab")
+@click.option("--week", type=click.IntRange(1, 53), required=True)
+@click.option("--year", type=int, default=None,
+              help="Academic year by its first calendar year (2026 = 2026/27); default: this one.")
+@click.option("--pdf", "pdf_path", type=_out, help="Write the report as PDF here.")
+@click.option("--docx", "docx_path", type=_out, help="Write the report as .docx here.")
+def export_command(laestab: str, week: int, year: int | None, pdf_path: Path | None,
+                   docx_path: Path | None) -> None:
+    """Print one school's report for a week, decisions marked, as PDF and/or .docx."""
+    if pdf_path is None and docx_path is None:
+        raise click.UsageError("Give --pdf FILE, --docx FILE or both.")
+    school = _school(laestab)
+    report = db.session.scalar(select(Report).where(
+        Report.school_id == school.id, Report.week == week,
+        Report.academic_year == _year(year)))
+    if report is None:
+        raise click.ClickException(
+            f"No report for {school.laestab} in week {week}. Run `flask b2b compare` first.")
+    view = build_report_view(db.session, report)
+    if pdf_path is not None:
+        pdf_path.write_bytes(report_pdf(view))
+        click.echo(f"{pdf_path}: {view.document_name} for {view.school_title} "
+                   f"({view.records_printed} pupil data records)")
+    if docx_path is not None:
+        docx_path.write_bytes(report_docx(view, la_name=current_app.config["B2B_LA_NAME"]))
+        click.echo(f"{docx_path}: {view.document_name} for {view.school_title} "
+                   f"({view.records_printed} pupil data records)")
+
+
+@click.command("pack")
+@click.option("--week", type=click.IntRange(1, 53), default=None,
+              help="Every school's report for this week.")
+@click.option("--year", type=int, default=None,
+              help="Academic year by its first calendar year (2026 = 2026/27); default: this one.")
+@click.option("--school", "laestab", default=None,
+              help="Only this LAESTAB; without --week, its whole year.")
+@click.option("--pdf", "pdf_path", type=_out, required=True, help="Write the pack here.")
+def pack_command(week: int | None, year: int | None, laestab: str | None,
+                 pdf_path: Path) -> None:
+    """Print an LA-wide pack: one PDF, a bookmark per school (or per week)."""
+    if week is None and laestab is None:
+        raise click.UsageError("Give --week N (every school) or --school LAESTAB (its year).")
+    school = _school(laestab) if laestab else None
+    academic_year = _year(year)
+    ids = pack_report_ids(db.session, academic_year=academic_year, week=week,
+                          school_id=school.id if school else None)
+    if not ids:
+        raise click.ClickException("No reports to print. Run `flask b2b compare` first.")
+    title = pack_title(academic_year=academic_year, week=week, school=school)
+    tmp = pdf_path.with_name(pdf_path.name + ".part")
+    with click.progressbar(length=len(ids), label="Printing reports", file=sys.stderr,
+                           hidden=not sys.stderr.isatty()) as bar, tmp.open("wb") as out:
+        summary = build_pack(db.session, ids, out, title=title, by_week=week is None,
+                             progress=bar.update)
+    tmp.replace(pdf_path)  # never leave half a pack under the real name
+    click.echo(f"{pdf_path}: {title}: {len(summary.entries)} reports, "
+               f"{summary.pages} pages (and the contents).")
+
+
+commands: list = [export_command, pack_command]

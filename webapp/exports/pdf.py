@@ -36,3 +36,8 @@ def render_print(template: str, **context) -> str:
 def report_pdf(view: ReportView) -> bytes:
     """The report as the school prints and files it, decisions marked."""
     return html_to_pdf(render_print("exports/report.html", view=view))
+
+
+def sims_return_pdf(ret) -> bytes:  # noqa: ANN001  (a returns.SimsReturn)
+    """The SIMS return as a printable list: what to change in SIMS, pupil by pupil."""
+    return html_to_pdf(render_print("exports/sims_return.html", ret=ret))

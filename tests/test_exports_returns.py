@@ -1,0 +1,91 @@
+"""The return file for SIMS: read by the project's own CTF importer and by lxml."""
+
+from __future__ import annotations
+
+import io
+
+from lxml import etree
+
+from tests.export_fixtures import HARD_PUPIL, difference, seed_report
+from tests.test_exports import flat, pdf_text, png_of_page
+from webapp.b2b.formats.ctf import read_ctf
+from webapp.exports.pdf import sims_return_pdf
+from webapp.exports.returns import sims_return, sims_return_ctf
+
+
+def _ctf(session, report) -> bytes:
+    return sims_return_ctf(sims_return(session, report), la_number="886",
+                           la_name="Kent County Council")
+
+
+def test_return_carries_only_the_items_the_la_had_right(session):
+    report = seed_report(session)
+    pupils = {p.items["upn"]: p for p in read_ctf(io.BytesIO(_ctf(session, report)))}
+    # Joseph (forename), 26/09/2007 (DOB) and PA3 9NF (the LA's address): nothing else.
+    assert set(pupils) == {"R886111110001", "U886111110002", "P886111110003"}
+    assert pupils["R886111110001"].items == {"upn": "R886111110001", "forename": "Joseph"}
+    assert pupils["U886111110002"].items == {"upn": "U886111110002", "dob": "2007-09-26"}
+    jamie = pupils["P886111110003"].items
+    assert jamie["postcode"] == "PA3 9NF"
+    assert jamie["address_paon"] == "1" and jamie["address_street"] == "Green Abbey Road"
+    assert "forename" not in jamie  # the school was right about Jamie
+    assert pupils["R886111110001"].school.laestab == "8860000"  # from the LA
+
+
+def test_return_header_per_domain_notes(session):
+    report = seed_report(session)
+    root = etree.fromstring(_ctf(session, report),
+                            etree.XMLParser(resolve_entities=False, no_network=True))
+    assert root.tag == "CTfile"
+    h = root.find("Header")
+    assert h.findtext("CTFversion") == "24.0"
+    assert h.findtext("DocumentQualifier") == "partial"
+    assert h.findtext("DocumentName") == "B2B return to SIMS: B2BreportWeek17"
+    assert (h.findtext("SourceSchool/LEA"), h.findtext("SourceSchool/Estab")) == ("886", "0000")
+    assert h.findtext("SourceSchool/SchoolName") == "Kent County Council"
+    assert h.findtext("SourceSchool/AcademicYear") == "2025"
+    assert (h.findtext("DestSchool/LEA"), h.findtext("DestSchool/Estab")) == ("886", "1111")
+    assert len(root.findall("CTFpupilData/Pupil")) == 3
+
+
+def test_hard_values_survive_the_return(session):
+    report = seed_report(session)
+    for field in ("forename", "postcode"):
+        d = difference(session, report, "X886111110001", field)
+        d.choice = "la"
+    session.commit()
+    pupils = {p.items["upn"]: p for p in read_ctf(io.BytesIO(_ctf(session, report)))}
+    hard = pupils["X886111110001"].items
+    assert hard["forename"] == "Siân Ŷsbel"
+    assert hard["address_paon"] == HARD_PUPIL["address_paon"]  # & ' < survive
+    assert hard["address_locality"] == HARD_PUPIL["address_locality"]
+    assert hard["postcode"] == "TN23 1AB"
+    ret = sims_return(session, report)
+    text = flat(pdf_text(sims_return_pdf(ret)))
+    assert "Siân-Łucja O'Brien <Łężśka> & Ŵŷn (X886111110001) Forename Siân-Łucja Siân Ŷsbel" \
+        in text
+
+
+def test_printable_list_matches_the_file(session, artifacts):
+    report = seed_report(session)
+    ret = sims_return(session, report)
+    data = sims_return_pdf(ret)
+    text = flat(pdf_text(data))
+    assert "1111 Green Abbey School" in text and "Return for SIMS" in text
+    assert "Joe Bloggs (R886111110001) Forename Joe Joseph Yes" in text
+    assert "Emma DAVIDS (U886111110002) DOB 21/09/2007 26/09/2007 Yes" in text
+    assert "LA Address PA2 9NF 1, Green Abbey Road, Green Abbey, Kent PA3 9NF Yes" in text
+    assert "3 items for 3 pupils" in text
+    assert "Jamie Bennett (P886111110003) Forename" not in text
+    assert png_of_page(data, 1, artifacts / "sims-return").startswith(b"\x89PNG")
+
+
+def test_nothing_to_return_when_the_school_was_right(session):
+    report = seed_report(session, hard=False)
+    for d in report.differences:
+        if d.choice == "la":
+            d.choice = "school"
+    session.commit()
+    ret = sims_return(session, report)
+    assert ret.items == [] and list(read_ctf(io.BytesIO(_ctf(session, report)))) == []
+    assert "Nothing to change in SIMS" in flat(pdf_text(sims_return_pdf(ret)))
