@@ -1,0 +1,286 @@
+"""The amendment loop: school decides and sends, the LA receives, tasks and SIMS items
+appear, officers complete or reject them, ONE's record here changes, the report closes."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.factories import import_csv, import_ctf, make_school, make_user
+from webapp.b2b import amendments
+from webapp.b2b.decisions import offered_choices, record_decision
+from webapp.b2b.reports import refresh_reports
+from webapp.b2b.synth import SEED_PUPILS_LA, SEED_PUPILS_SCHOOL
+from webapp.b2b.workflow import NotAllowed, publish_reports, send_report
+from webapp.extensions import db
+from webapp.models import (
+    AmendmentTask,
+    AuditEntry,
+    Difference,
+    Notification,
+    OutboundEmail,
+    PupilRecord,
+    Report,
+    ReportSubmission,
+    SimsItem,
+)
+
+YEAR, WEEK = 2025, 17
+
+# What the school answers on the seed report: by (UPN, field) -> (choice, typed value).
+SEED_DECISIONS = {
+    ("R886111110001", "forename"): ("school", None),  # Joe, not Joseph: ONE is wrong
+    ("U886111110002", "forename"): ("la", None),  # Emily: SIMS is wrong
+    ("U886111110002", "dob"): ("other", "23/09/2007"),  # both wrong
+    ("P886111110003", "forename"): ("school", None),  # Jamie
+    ("P886111110003", "postcode"): ("la", None),  # PA3 9NF: SIMS is wrong
+}
+
+
+def seed_report(session, estab: str = "1111", name: str = "Green Abbey School"):
+    """The guidance's school with its week-17 report published; returns (report, users)."""
+    school = make_school(session, estab=estab, name=name)
+    school.contact_email = f"headteacher@{estab}.test"
+    session.commit()
+    staff = make_user(session, school=school, email=f"office@{estab}.test", name="Office")
+    officer = make_user(session, role="la_officer", email=f"officer{estab}@la.test",
+                        name="Olive Officer")
+    laestab = school.laestab
+    import_ctf(session, laestab, [{**p, "upn": p["upn"][:4] + estab + p["upn"][8:]}
+                                  for p in SEED_PUPILS_SCHOOL], name=name)
+    import_csv(session, laestab, [{**p, "upn": p["upn"][:4] + estab + p["upn"][8:]}
+                                  for p in SEED_PUPILS_LA])
+    refresh_reports(session, YEAR, WEEK, school_ids=[school.id])
+    report = session.scalar(select(Report).where(Report.school_id == school.id))
+    publish_reports(session, [report], officer)
+    return report, staff, officer
+
+
+def decide_all(session, report, staff, decisions=SEED_DECISIONS):
+    """Answer every open difference: the seed's choices, else the first offered one."""
+    for d in session.scalars(select(Difference).where(
+            Difference.report_id == report.id, Difference.status == "open")):
+        upn = d.upn[:4] + "1111" + d.upn[8:] if d.upn else None
+        choice, value = decisions.get((upn, d.field_key), (None, None))
+        if choice is None:
+            c = offered_choices(d)[-1]  # anomalies: "This is correct as it is"
+            choice, value = c.value, ("01/09/2025" if c.needs == "date" else None)
+        record_decision(session, d, staff, choice, value, d.version)
+
+
+def sent_seed_report(session, **kw):
+    report, staff, officer = seed_report(session, **kw)
+    decide_all(session, report, staff)
+    send_report(session, report, staff)
+    return report, staff, officer
+
+
+def received_seed_report(session, **kw):
+    report, staff, officer = sent_seed_report(session, **kw)
+    result = amendments.receive_report(session, report, officer)
+    return report, staff, officer, result
+
+
+def _la_record(session, school_id, upn_tail):
+    return session.scalar(select(PupilRecord).where(
+        PupilRecord.side == "la", PupilRecord.school_id == school_id,
+        PupilRecord.upn.like(f"%{upn_tail}")))
+
+
+def test_receive_makes_tasks_and_sims_items_and_school_sees_receipt(session):
+    report, staff, officer, result = received_seed_report(session)
+    assert report.status == "received"
+    assert report.received_by_id == officer.id and report.received_at is not None
+    sub = session.scalar(select(ReportSubmission).where(ReportSubmission.report_id == report.id))
+    assert sub.received_by_id == officer.id and sub.received_at is not None
+    tasks = session.scalars(select(AmendmentTask).order_by(AmendmentTask.id)).all()
+    assert result.tasks == 3 == len(tasks)
+    assert {(t.field_key, t.la_value, t.new_value) for t in tasks} == {
+        ("forename", "Joseph", "Joe"), ("forename", "James", "Jamie"),
+        ("dob", "2007-09-26", "2007-09-23")}
+    assert all(t.decided_by_id == staff.id and t.decided_at is not None for t in tasks)
+    items = session.scalars(select(SimsItem)).all()
+    assert {(i.field_key, i.school_value, i.expected_value) for i in items} == {
+        ("forename", "Emma", "Emily"), ("dob", "2007-09-21", "2007-09-23"),
+        ("postcode", "PA2 9NF", "PA3 9NF")}
+    assert not result.closed
+    # Received reports cannot be received again, nor recalled by the school.
+    with pytest.raises(NotAllowed):
+        amendments.receive_report(session, report, officer)
+    from webapp.b2b.workflow import recall_report
+    with pytest.raises(NotAllowed):
+        recall_report(session, sub, staff)
+    actions = list(session.scalars(select(AuditEntry.action).where(
+        AuditEntry.report_id == report.id)))
+    assert "report.received" in actions and "report.tasks_made" in actions
+
+
+def test_completing_writes_one_and_next_comparison_no_longer_shows_it(session):
+    report, staff, officer, _ = received_seed_report(session)
+    joe = session.scalar(select(AmendmentTask).where(AmendmentTask.new_value == "Joe"))
+    result = amendments.complete_task(session, joe.id, officer)
+    assert result.done == [joe.id] and result.closed == []
+    rec = _la_record(session, report.school_id, "10001")
+    assert rec.forename == "Joe"
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "task.done"))
+    assert entry.before["value"] == "Joseph" and entry.after["value"] == "Joe"
+    assert entry.actor_id == officer.id
+    # Completing it again changes nothing.
+    assert amendments.complete_task(session, joe.id, officer).skipped == [joe.id]
+
+    refresh_reports(session, YEAR, WEEK + 1, school_ids=[report.school_id])
+    nxt = session.scalar(select(Report).where(Report.week == WEEK + 1))
+    open_fields = {(d.upn[-5:], d.field_key) for d in nxt.differences
+                   if d.status == "open" and d.kind == "field"}
+    assert ("10001", "forename") not in open_fields
+    assert ("10003", "forename") in open_fields  # not yet amended
+
+
+def test_all_tasks_done_closes_report_and_tells_school(session):
+    report, staff, officer, _ = received_seed_report(session)
+    ids = list(session.scalars(select(AmendmentTask.id)))
+    result = amendments.complete_tasks(session, ids, officer)
+    assert sorted(result.done) == sorted(ids)
+    assert result.closed == [report.id]
+    session.refresh(report)
+    assert report.status == "closed" and report.closed_at is not None
+    assert _la_record(session, report.school_id, "10002").dob == "2007-09-23"
+    notes = list(session.scalars(select(Notification.message).where(
+        Notification.report_id == report.id)))
+    assert any("is closed" in m for m in notes)
+    emails = session.scalars(select(OutboundEmail).where(OutboundEmail.kind == "closed")).all()
+    assert {e.recipient for e in emails} == {"headteacher@1111.test", "office@1111.test"}
+    assert all(e.batch == result.email_batches[0] for e in emails)
+
+
+def test_reject_with_reason_school_sees_it_and_one_unchanged(session):
+    report, staff, officer, _ = received_seed_report(session)
+    jamie = session.scalar(select(AmendmentTask).where(AmendmentTask.new_value == "Jamie"))
+    with pytest.raises(ValueError):
+        amendments.reject_task(session, jamie.id, officer, "   ")
+    result = amendments.reject_task(session, jamie.id, officer, "Birth certificate says James")
+    assert result.done == [jamie.id]
+    session.refresh(jamie)
+    assert jamie.status == "rejected" and jamie.rejected_reason == "Birth certificate says James"
+    assert _la_record(session, report.school_id, "10003").forename == "James"
+    notes = list(session.scalars(select(Notification.message).where(
+        Notification.school_id == report.school_id)))
+    assert any("Birth certificate says James" in m for m in notes)
+    assert [t.rejected_reason for t in amendments.tasks_for_report(session, report.id)
+            if t.status == "rejected"] == ["Birth certificate says James"]
+    # A rejected task is settled: completing the rest closes the report.
+    rest = [t.id for t in amendments.tasks_for_report(session, report.id) if t.status == "open"]
+    assert amendments.complete_tasks(session, rest, officer).closed == [report.id]
+
+
+def test_report_with_nothing_for_the_la_closes_on_receipt(session):
+    report, staff, officer = seed_report(session)
+    decide_all(session, report, staff, decisions={
+        k: ("la", None) for k in SEED_DECISIONS})
+    send_report(session, report, staff)
+    result = amendments.receive_report(session, report, officer)
+    assert result.tasks == 0 and result.closed and report.status == "closed"
+    assert result.sims_items == 5
+
+
+def test_sims_items_checked_after_the_next_school_import(session):
+    report, staff, officer, _ = received_seed_report(session)
+    laestab = report.school.laestab
+    # The school fixes Emma's forename in SIMS, but not the postcode or the DOB.
+    pupils = [dict(p) for p in SEED_PUPILS_SCHOOL]
+    pupils[1]["forename"] = "Emily"
+    import_ctf(session, laestab, pupils)
+    counts = amendments.check_sims_items(session, report.school_id)
+    assert counts["amended"] == 1 and counts["not_amended"] == 2
+    by_field = {i.field_key: i.status for i in session.scalars(select(SimsItem))}
+    assert by_field == {"forename": "amended", "dob": "not_amended",
+                        "postcode": "not_amended"}
+    waiting = amendments.sims_items_by_key(session, report.school_id)
+    assert {k[1] for k in waiting} == {"dob", "postcode"}
+    # Checking again records no new state change.
+    n = session.scalar(select(func.count()).select_from(AuditEntry))
+    amendments.check_sims_items(session, report.school_id)
+    assert session.scalar(select(func.count()).select_from(AuditEntry)) == n
+
+
+def test_assign_to_me(session):
+    report, staff, officer, _ = received_seed_report(session)
+    ids = list(session.scalars(select(AmendmentTask.id)))
+    assert amendments.assign_tasks(session, ids[:2], officer) == ids[:2]
+    assert amendments.assign_tasks(session, ids[:2], officer) == []  # already mine
+    assert {t.assigned_to_id for t in session.scalars(select(AmendmentTask))
+            if t.id in ids[:2]} == {officer.id}
+    assert session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "task.assigned")) == 2
+
+
+def _many_tasks(session, n: int):
+    """One received report with ``n`` forename tasks (school says ONE is wrong)."""
+    school = make_school(session, estab="2222", name="Many Pupils School")
+    staff = make_user(session, school=school, email="office@2222.test")
+    officer = make_user(session, role="la_officer", email="bulk@la.test")
+    school_side = [{"upn": f"A88622222{i:04d}", "surname": f"Pupil{i}", "forename": "Sam",
+                    "dob": "2015-01-01", "sex": "F"} for i in range(n)]
+    la_side = [{**p, "forename": "Samantha"} for p in school_side]
+    import_csv(session, school.laestab, school_side, side="school")
+    import_csv(session, school.laestab, la_side, side="la")
+    refresh_reports(session, YEAR, WEEK, school_ids=[school.id])
+    report = session.scalar(select(Report).where(Report.school_id == school.id))
+    publish_reports(session, [report], officer)
+    for d in session.scalars(select(Difference).where(Difference.report_id == report.id)):
+        d.choice = "school" if d.kind == "field" else offered_choices(d)[-1].value
+        d.decided_by_id = staff.id
+    session.commit()
+    send_report(session, report, staff)
+    amendments.receive_report(session, report, officer)
+    return report, officer
+
+
+def test_bulk_complete_500_tasks_in_one_action(session):
+    report, officer = _many_tasks(session, 500)
+    ids = list(session.scalars(select(AmendmentTask.id)))
+    assert len(ids) == 500
+    result = amendments.complete_tasks(session, ids, officer)
+    assert len(result.done) == 500 and result.closed == [report.id]
+    forenames = set(session.scalars(select(PupilRecord.forename).where(
+        PupilRecord.side == "la", PupilRecord.school_id == report.school_id)))
+    assert forenames == {"Sam"}
+    assert session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "task.done")) == 500
+
+
+def test_two_officers_completing_the_same_task_at_once_amend_once(app, session):
+    report, staff, officer, _ = received_seed_report(session)
+    other = make_user(session, role="la_officer", email="second@la.test")
+    task_id = session.scalar(select(AmendmentTask.id).where(AmendmentTask.new_value == "Joe"))
+    officer_ids = [officer.id, other.id]
+    session.close()
+    barrier = threading.Barrier(2)
+    results: list = []
+    errors: list = []
+
+    def work(officer_id):
+        try:
+            with app.app_context():
+                from sqlalchemy.orm import Session as SASession
+                with SASession(db.engine, expire_on_commit=False) as s:
+                    who = s.get(type(officer), officer_id)
+                    s.commit()  # as a request would: the UPDATE starts the transaction
+                    barrier.wait()
+                    results.append(amendments.complete_task(s, task_id, who))
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in officer_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    assert sorted(len(r.done) for r in results) == [0, 1]
+    assert session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "task.done")) == 1
+    task = session.get(AmendmentTask, task_id)
+    assert task.status == "done" and task.completed_by_id in officer_ids

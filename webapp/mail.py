@@ -1,0 +1,317 @@
+"""Email: Flask-Mail over SMTP, or an outbox folder of ``.eml`` files in development.
+
+Every message is first written to the ``outbound_email`` table (:func:`queue_email`) and
+only then handed to the job queue, so none is silently dropped: a message that cannot be
+sent stays ``failed`` with its error, is retried, and is shown to the LA team.
+
+Configuration comes from the environment the Flask way: ``FLASK_MAIL_SERVER``,
+``FLASK_MAIL_PORT``, ``FLASK_MAIL_USE_TLS``, ``FLASK_MAIL_USERNAME``,
+``FLASK_MAIL_PASSWORD``, ``FLASK_MAIL_DEFAULT_SENDER``. Without ``MAIL_SERVER`` messages
+are written to ``MAIL_OUTBOX_DIR``. Emails never carry pupil data, only a link.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Iterable
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, current_app, has_request_context, url_for
+from flask_mail import Mail, Message
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+from werkzeug.routing import BuildError
+
+from webapp.models import OutboundEmail, School, User
+from webapp.models.base import utcnow
+
+log = logging.getLogger(__name__)
+mail = Mail()
+
+MAX_ATTEMPTS = 6  # then the message waits for an officer's "Retry" (it is never dropped)
+STALE_SENDING = timedelta(minutes=15)
+
+
+def init_app(app: Flask) -> None:
+    """Attach Flask-Mail (done on first use, so the app factory need not know)."""
+    if "mail" not in app.extensions:
+        mail.init_app(app)
+
+
+def smtp_configured(app: Flask) -> bool:
+    return bool(app.config.get("MAIL_SERVER"))
+
+
+def new_batch() -> str:
+    """A name for one run of sending (a publish, a round of reminders)."""
+    return uuid.uuid4().hex
+
+
+# -- what is sent -----------------------------------------------------------------------
+
+def _message(recipient: str, subject: str, body: str) -> Message:
+    app = current_app
+    return Message(subject=subject, recipients=[recipient], body=body,
+                   sender=app.config.get("MAIL_DEFAULT_SENDER"),
+                   extra_headers={"Auto-Submitted": "auto-generated"})
+
+
+def send_email(recipient: str, subject: str, body: str) -> None:
+    """Send one message now: over SMTP when ``MAIL_SERVER`` is set, else into the outbox
+    folder. Raises on failure (the caller records it)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    init_app(app)
+    msg = _message(recipient, subject, body)
+    if smtp_configured(app):
+        mail.send(msg)
+    else:
+        _write_outbox(app, [msg])
+
+
+def _write_outbox(app: Flask, messages: Iterable[Message]) -> None:
+    outbox = Path(app.config["MAIL_OUTBOX_DIR"])
+    outbox.mkdir(parents=True, exist_ok=True)
+    for msg in messages:
+        stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
+        (outbox / f"{stamp}-{uuid.uuid4().hex[:8]}.eml").write_bytes(msg.as_bytes())
+
+
+def school_recipients(session: Session, school: School) -> list[str]:
+    """Every named contact of a school: its contact address and each active school user.
+
+    Addresses are compared case-insensitively so nobody gets the same email twice.
+    """
+    out: dict[str, str] = {}
+    if school.contact_email:
+        out[school.contact_email.strip().lower()] = school.contact_email.strip()
+    for email in session.scalars(select(User.email).where(
+            User.school_id == school.id, User.role == "school", User.active.is_(True))
+            .order_by(User.id)):
+        out.setdefault(email.strip().lower(), email.strip())
+    return list(out.values())
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link for an email, in a request or not (CLI, job worker).
+
+    Outside a request the host comes from ``B2B_BASE_URL``.
+    """
+    if has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    base = current_app.config.get("B2B_BASE_URL", "http://127.0.0.1:5000")
+    with current_app.test_request_context(base_url=base):
+        return url_for(endpoint, _external=True, **values)
+
+
+def school_link(report_id: int | None = None) -> str:
+    """Where a school's email points: its report if that page exists, else its home."""
+    tries: list[tuple[str, dict]] = []
+    if report_id is not None:
+        tries.append(("school.report", {"report_id": report_id}))
+    tries += [("school.home", {}), ("school.index", {}), ("school.documents", {})]
+    for endpoint, values in tries:
+        try:
+            return external_url(endpoint, **values)
+        except BuildError:
+            continue
+    base = current_app.config.get("B2B_BASE_URL", "http://127.0.0.1:5000")
+    return base.rstrip("/") + "/school/"
+
+
+# -- the outbound table -----------------------------------------------------------------
+
+# A UPN's shape: a check letter, 11 digits and a digit or letter.
+_UPN_LIKE = re.compile(r"\b[A-Z]\d{11}[0-9A-Z]\b")
+
+
+def queue_email(session: Session, *, recipients: Iterable[str], subject: str, body: str,
+                kind: str, batch: str, school_id: int | None = None,
+                report_id: int | None = None) -> int:
+    """Record messages to send (one row per recipient); the caller commits and enqueues.
+
+    Refuses a message that looks like it carries a UPN: emails carry a link, never pupil
+    data.
+    """
+    if _UPN_LIKE.search(body) or _UPN_LIKE.search(subject):
+        raise ValueError("an email body must not carry pupil data")
+    rows = [{"batch": batch, "kind": kind, "school_id": school_id, "report_id": report_id,
+             "recipient": r, "subject": subject, "body": body, "status": "queued",
+             "attempts": 0, "created_at": utcnow()} for r in recipients]
+    if rows:
+        session.execute(insert(OutboundEmail), rows)
+    return len(rows)
+
+
+def batch_ids(session: Session, batch: str) -> list[int]:
+    return list(session.scalars(select(OutboundEmail.id).where(
+        OutboundEmail.batch == batch, OutboundEmail.status == "queued")
+        .order_by(OutboundEmail.id)))
+
+
+def deliver(session: Session, ids: Iterable[int]) -> dict[str, list[int]]:
+    """Send the given messages that are still waiting; each is claimed first, so two
+    workers given the same id never both send it. Commits after each message.
+
+    Returns ``{"sent": [...], "failed": [...]}``; failed ones keep their error and a time
+    for the next attempt.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    init_app(app)
+    ids = list(ids)
+    result: dict[str, list[int]] = {"sent": [], "failed": []}
+    if not ids:
+        return result
+    now = utcnow()
+    claimed = list(session.scalars(
+        update(OutboundEmail)
+        .where(OutboundEmail.id.in_(ids), OutboundEmail.status.in_(("queued", "failed")))
+        .values(status="sending", attempts=OutboundEmail.attempts + 1, next_attempt_at=now)
+        .returning(OutboundEmail.id)))
+    session.commit()
+    if not claimed:
+        return result
+    rows = session.execute(select(OutboundEmail.id, OutboundEmail.recipient,
+                                  OutboundEmail.subject, OutboundEmail.body,
+                                  OutboundEmail.attempts)
+                           .where(OutboundEmail.id.in_(claimed))
+                           .order_by(OutboundEmail.id)).all()
+    delay = timedelta(seconds=float(app.config.get("MAIL_RETRY_SECONDS", 60)))
+
+    def failed(row, error: str) -> None:
+        session.execute(update(OutboundEmail).where(OutboundEmail.id == row.id).values(
+            status="failed", last_error=error[:1000],
+            next_attempt_at=(utcnow() + delay * row.attempts
+                             if row.attempts < MAX_ATTEMPTS else None)))
+        session.commit()
+        result["failed"].append(row.id)
+
+    def sent(row) -> None:
+        session.execute(update(OutboundEmail).where(OutboundEmail.id == row.id).values(
+            status="sent", sent_at=utcnow(), last_error=None, next_attempt_at=None))
+        session.commit()
+        result["sent"].append(row.id)
+
+    if not smtp_configured(app):
+        for row in rows:
+            _write_outbox(app, [_message(row.recipient, row.subject, row.body)])
+            sent(row)
+        return result
+    try:
+        conn = mail.connect()
+        conn.__enter__()
+    except Exception as e:  # noqa: BLE001  (any connection failure: keep them for later)
+        log.warning("SMTP connection failed; %d messages will be retried: %s", len(rows), e)
+        for row in rows:
+            failed(row, f"connect: {e}")
+        return result
+    try:
+        for row in rows:
+            try:
+                conn.send(_message(row.recipient, row.subject, row.body))
+            except Exception as e:  # noqa: BLE001
+                log.warning("SMTP send failed for message %d: %s", row.id, e)
+                failed(row, str(e))
+            else:
+                sent(row)
+    finally:
+        try:
+            conn.__exit__(None, None, None)
+        except Exception:  # noqa: BLE001  (QUIT after a broken connection)
+            pass
+    return result
+
+
+def due_ids(session: Session, limit: int = 5000) -> list[int]:
+    """Messages waiting to be sent or retried now, including any left "sending" by a
+    worker that died."""
+    now = utcnow()
+    session.execute(update(OutboundEmail).where(
+        OutboundEmail.status == "sending",
+        OutboundEmail.next_attempt_at < now - STALE_SENDING).values(status="failed"))
+    session.commit()
+    return list(session.scalars(select(OutboundEmail.id).where(
+        (OutboundEmail.status == "queued")
+        | ((OutboundEmail.status == "failed") & OutboundEmail.next_attempt_at.is_not(None)
+           & (OutboundEmail.next_attempt_at <= now)))
+        .order_by(OutboundEmail.id).limit(limit)))
+
+
+def retry_failed(session: Session) -> int:
+    """An officer's "Retry": messages that gave up are given fresh attempts. Commits."""
+    n = session.execute(update(OutboundEmail).where(OutboundEmail.status == "failed")
+                        .values(status="queued", attempts=0, next_attempt_at=None)).rowcount
+    session.commit()
+    return n
+
+
+def progress(session: Session, batch: str | None = None) -> dict[str, int]:
+    """How many messages are queued, sending, sent and failed (for one batch, or all)."""
+    q = select(OutboundEmail.status, func.count()).group_by(OutboundEmail.status)
+    if batch is not None:
+        q = q.where(OutboundEmail.batch == batch)
+    counts = {s: 0 for s in ("queued", "sending", "sent", "failed")}
+    for status, n in session.execute(q):
+        counts[status] = n
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+# -- the messages schools get -----------------------------------------------------------
+
+def report_email(report, kind: str, la_name: str, link: str) -> tuple[str, str]:
+    """Subject and body of a notification about a report. A link, never pupil data."""
+    school = report.school
+    doc = report.document_name
+    where = f"{school.estab} {school.name}"
+    if kind == "published":
+        subject = f"New B2B document for {where}: {doc}"
+        lead = (f"A new document has been made available for your school by {la_name}'s "
+                f"Management Information team:\n\n  {doc} (week {report.week}, "
+                f"{report.academic_year_label})\n\nPlease check it and send it back.")
+    elif kind == "reminder":
+        subject = f"Reminder: {doc} for {where} is waiting for you"
+        lead = (f"{doc} (week {report.week}, {report.academic_year_label}) has not yet been "
+                f"sent back to {la_name}. Please check it and send it back as soon as you "
+                "can.")
+    elif kind == "closed":
+        subject = f"{doc} for {where} is closed"
+        lead = (f"{la_name} has dealt with everything in {doc} (week {report.week}, "
+                f"{report.academic_year_label}). The report is now closed.")
+    else:
+        raise ValueError(f"unknown email kind {kind!r}")
+    body = (f"{lead}\n\nSign in to see it:\n{link}\n\n"
+            "This email does not contain pupil data. If it reached you through a shared "
+            "mailbox, please forward it to the colleague who handles B2B reports.\n\n"
+            f"Management Information, {la_name}\n")
+    return subject, body
+
+
+def queue_report_email(session: Session, report, kind: str, batch: str,
+                       recipients: list[str] | None = None) -> int:
+    """Queue a notification about ``report`` to every named contact of its school."""
+    la_name = current_app.config.get("B2B_LA_NAME") or report.school.la.name
+    if recipients is None:
+        recipients = school_recipients(session, report.school)
+    subject, body = report_email(report, kind, la_name, school_link(report.id))
+    return queue_email(session, recipients=recipients, subject=subject, body=body,
+                       kind=kind, batch=batch, school_id=report.school_id,
+                       report_id=report.id)
+
+
+def recipients_by_school(session: Session, schools: Iterable[School]) -> dict[int, list[str]]:
+    """:func:`school_recipients` for many schools in one query."""
+    schools = list(schools)
+    out: dict[int, dict[str, str]] = {}
+    for s in schools:
+        out[s.id] = {}
+        if s.contact_email:
+            out[s.id][s.contact_email.strip().lower()] = s.contact_email.strip()
+    if schools:
+        for sid, email in session.execute(select(User.school_id, User.email).where(
+                User.school_id.in_([s.id for s in schools]), User.role == "school",
+                User.active.is_(True)).order_by(User.id)):
+            out[sid].setdefault(email.strip().lower(), email.strip())
+    return {sid: list(v.values()) for sid, v in out.items()}
