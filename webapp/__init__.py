@@ -10,7 +10,9 @@ from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
 from webapp import db_setup  # noqa: F401  (SQLite connection tuning)
 from webapp.config import database_url_from_env, default_config
-from webapp.extensions import csrf, db, htmx, login_manager, migrate
+from webapp.extensions import csrf, db, login_manager, migrate
+from webapp.extensions import htmx as htmx_ext  # webapp.htmx is our helper module
+from webapp.templating import AppEnvironment
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -18,6 +20,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 def create_app(test_config: dict | None = None) -> Flask:
     """The application factory."""
     app = Flask(__name__, instance_relative_config=True)
+    app.jinja_environment = AppEnvironment  # strict undefined, but not in GOV.UK macros
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(default_config(app.instance_path))
     url = database_url_from_env()
@@ -45,7 +48,8 @@ def create_app(test_config: dict | None = None) -> Flask:
                      compare_type=True)
     login_manager.init_app(app)
     csrf.init_app(app)
-    htmx.init_app(app)
+    htmx_ext.init_app(app)
+    _init_ui(app)
 
     from webapp import models  # noqa: F401  (every table known to Alembic)
     from webapp.cli import b2b_cli
@@ -53,6 +57,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.cli.add_command(b2b_cli)
     _register_blueprints(app)
     return app
+
+
+def _init_ui(app: Flask) -> None:
+    """Error pages (HTML or htmx fragments) and the GOV.UK form helpers."""
+    from govuk_frontend_wtf.main import WTFormsHelpers
+
+    from webapp import errors
+
+    errors.init_app(app)
+    WTFormsHelpers(app)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -1,5 +1,115 @@
-"""Sign in and out, forgotten passwords. (Filled in by the school-side work.)"""
+"""Sign in and out, forgotten passwords, and the front door ("/")."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.routing import BuildError
+
+from webapp.auth.email import send_reset_email
+from webapp.auth.forms import ForgottenPasswordForm, ResetPasswordForm, SignInForm
+from webapp.auth.passwords import (
+    RESET_MINUTES,
+    authenticate,
+    find_user,
+    finish_reset,
+    start_reset,
+    valid_reset,
+)
+from webapp.b2b.audit import record
+from webapp.extensions import db
+from webapp.models.base import utcnow
 
 bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
+
+SIGN_IN_ERROR = "Enter a correct email address and password"
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a path on this site: never another host (an open redirect)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.before_app_request
+def _fresh_user() -> None:
+    # flask-login caches the user on ``g``, which lives as long as the app context; when
+    # one context spans several requests (the test fixtures), each request must still
+    # load its own user from its own session.
+    g.pop("_login_user", None)
+
+
+@bp.get("/")
+def index():
+    """Each person's home: school staff their documents, LA officers the dashboard."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.sign_in"))
+    if not current_user.is_la:
+        return redirect(url_for("school.home"))
+    try:
+        return redirect(url_for("la.dashboard"))
+    except BuildError:  # the LA pages are not there yet
+        return render_template("auth/la_placeholder.html", title="LA pages")
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():
+    form = SignInForm()
+    if form.validate_on_submit():
+        user = authenticate(db.session, form.email.data, form.password.data)
+        if user is not None:
+            user.last_sign_in_at = utcnow()
+            record(db.session, user, "user.signed_in", user, school_id=user.school_id)
+            db.session.commit()
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")) or url_for("auth.index"))
+        form.email.errors.append(SIGN_IN_ERROR)
+    return render_template("auth/sign_in.html", form=form,
+                           title="Sign in"), 400 if form.errors else 200
+
+
+@bp.post("/sign-out")
+@login_required
+def sign_out():
+    logout_user()
+    flash("You have signed out.", "success")
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.route("/forgotten-password", methods=["GET", "POST"])
+def forgotten_password():
+    form = ForgottenPasswordForm()
+    if form.validate_on_submit():
+        user = find_user(db.session, form.email.data)
+        if user is not None and user.active:
+            try:
+                send_reset_email(user, start_reset(db.session, user))
+            except Exception:  # noqa: BLE001  (the same answer either way)
+                log.exception("Could not send a password reset email")
+        # The same answer whether or not the address has an account.
+        return render_template("auth/reset_sent.html", title="Check your email",
+                               minutes=RESET_MINUTES)
+    return render_template("auth/forgotten_password.html", form=form,
+                           title="Reset your password"), 400 if form.errors else 200
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    reset = valid_reset(db.session, token)
+    if reset is None:
+        return render_template("auth/reset_invalid.html", title="This link has expired"), 404
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        finish_reset(db.session, reset, form.password.data)
+        flash("Your password has been changed. Sign in with your new password.", "success")
+        return redirect(url_for("auth.sign_in"))
+    return render_template("auth/reset_password.html", form=form,
+                           title="Choose a new password"), 400 if form.errors else 200

@@ -1,5 +1,175 @@
 """School staff: their documents, the report form, sending and recalling."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from webapp.access import load_difference, load_report, load_submission, school_required
+from webapp.b2b.decisions import DECIDABLE_STATES, DecisionError, record_decision
+from webapp.b2b.report_view import (
+    build_report_view,
+    difference_row,
+    progress_counts,
+    view_from_snapshot,
+)
+from webapp.b2b.reports import report_counts
+from webapp.b2b.workflow import NotAllowed, mark_opened, recall_report, send_report
+from webapp.extensions import db
+from webapp.htmx import vary, wants_fragment
+from webapp.models import Notification, Report, ReportSubmission
+from webapp.models.base import utcnow
+from webapp.school.forms import DecisionPost, RecallForm, SendForm
 
 bp = Blueprint("school", __name__, url_prefix="/school")
+
+SENT_FILTERS = {"all": "All", "waiting": "Sent and Not Yet Received", "received": "Received"}
+
+
+@bp.after_request
+def _no_store(response):
+    # Pupil data: never kept by the browser or a proxy (a shared office PC).
+    response.headers["Cache-Control"] = "no-store"
+    return vary(response)
+
+
+@bp.get("/")
+@school_required
+def home():
+    reports = db.session.scalars(
+        select(Report).where(Report.school_id == current_user.school_id,
+                             Report.status != "draft")
+        .order_by(Report.published_at.desc(), Report.id.desc()).limit(50)).all()
+    notifications = db.session.scalars(
+        select(Notification).where(Notification.school_id == current_user.school_id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(10)).all()
+    return render_template("school/home.html", title="Your documents", reports=reports,
+                           counts=report_counts(db.session, [r.id for r in reports]),
+                           notifications=notifications)
+
+
+@bp.get("/reports/<int:report_id>")
+@school_required
+def report(report_id: int):
+    r = load_report(report_id)
+    mark_opened(db.session, r, current_user)
+    return render_template("school/report.html", view=build_report_view(db.session, r),
+                           report=r, row_errors={})
+
+
+@bp.post("/differences/<int:difference_id>/decision")
+@school_required
+def decide(difference_id: int):
+    d = load_difference(difference_id)
+    post = DecisionPost.from_form(request.form)
+    try:
+        record_decision(db.session, d, current_user, post.choice, post.value, post.version)
+        error, status = None, 200
+    except DecisionError as e:
+        db.session.rollback()
+        db.session.refresh(d)
+        error, status = e, e.status
+    if not wants_fragment():
+        if error is None:
+            return redirect(url_for("school.report", report_id=d.report_id,
+                                    _anchor=f"difference-{d.id}"))
+        return render_template("school/report.html", report=d.report,
+                               view=build_report_view(db.session, d.report),
+                               row_errors={d.id: error}), status
+    decided, total = progress_counts(db.session, d.report)
+    return render_template("school/_decision_response.html", row=difference_row(d),
+                           report=d.report, row_errors={d.id: error} if error else {},
+                           editable=d.report.status in DECIDABLE_STATES, decided=decided,
+                           total=total), status
+
+
+@bp.get("/reports/<int:report_id>/sims-changes")
+@school_required
+def sims_tasks(report_id: int):
+    r = load_report(report_id)
+    return render_template("school/sims_tasks.html", view=build_report_view(db.session, r),
+                           report=r, title="Changes to make in SIMS")
+
+
+@bp.get("/reports/<int:report_id>/check")
+@school_required
+def check_answers(report_id: int):
+    r = load_report(report_id)
+    view = build_report_view(db.session, r)
+    if not view.editable:
+        return redirect(url_for("school.report", report_id=r.id))
+    return render_template("school/check_answers.html", view=view, report=r, form=SendForm(),
+                           title="Check your answers before sending")
+
+
+@bp.post("/reports/<int:report_id>/send")
+@school_required
+def send(report_id: int):
+    r = load_report(report_id)
+    form = SendForm()
+    if form.validate_on_submit():
+        try:
+            send_report(db.session, r, current_user, form.comment.data)
+        except NotAllowed as e:
+            flash(str(e), "error")
+            return redirect(url_for("school.report", report_id=r.id))
+        flash(f"Your report has been sent to {r.school.la.name}", "success")
+        return redirect(url_for("school.sent", show="waiting"))
+    return render_template("school/check_answers.html", view=build_report_view(db.session, r),
+                           report=r, form=form, title="Check your answers before sending",
+                           form_errors=True), 400
+
+
+@bp.get("/sent")
+@school_required
+def sent():
+    show = request.args.get("show", "all")
+    if show not in SENT_FILTERS:
+        show = "all"
+    q = (select(ReportSubmission).join(Report)
+         .where(Report.school_id == current_user.school_id)
+         .order_by(ReportSubmission.sent_at.desc(), ReportSubmission.id.desc()))
+    if show == "waiting":
+        q = q.where(ReportSubmission.received_at.is_(None),
+                    ReportSubmission.recalled_at.is_(None))
+    elif show == "received":
+        q = q.where(ReportSubmission.received_at.is_not(None))
+    return render_template("school/sent.html", title="Files previously sent", show=show,
+                           filters=SENT_FILTERS, submissions=db.session.scalars(q).all(),
+                           copy_until=_copy_until, now=utcnow(), form=RecallForm())
+
+
+def _copy_until(submission: ReportSubmission):
+    """Until when the school can download the copy of what it sent."""
+    return submission.sent_at + timedelta(days=current_app.config["B2B_COPY_DAYS"])
+
+
+@bp.get("/submissions/<int:submission_id>/copy")
+@school_required
+def copy(submission_id: int):
+    s = load_submission(submission_id)
+    if s.snapshot is None or s.recalled_at is not None or _copy_until(s) < utcnow():
+        return render_template("errors/error.html", title="This copy is no longer available",
+                               message="A copy can be downloaded for "
+                                       f"{current_app.config['B2B_COPY_DAYS']} days after "
+                                       "sending."), 410
+    return render_template("school/copy.html", view=view_from_snapshot(s.snapshot),
+                           submission=s, title=f"{s.report.document_name}: copy as sent")
+
+
+@bp.post("/submissions/<int:submission_id>/recall")
+@school_required
+def recall(submission_id: int):
+    s = load_submission(submission_id)
+    if RecallForm().validate_on_submit():
+        try:
+            recall_report(db.session, s, current_user)
+            flash(f"You have recalled {s.report.document_name}. The LA cannot see it. Change "
+                  "your answers and send it again.", "success")
+            return redirect(url_for("school.report", report_id=s.report_id))
+        except NotAllowed as e:
+            flash(str(e), "error")
+    return redirect(url_for("school.sent"))
