@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from tests.factories import import_csv, import_ctf, make_user
+from webapp.b2b.amendments import complete_task, receive_report
 from webapp.b2b.reports import refresh_reports
 from webapp.b2b.synth import SEED_PUPILS_LA, SEED_PUPILS_SCHOOL
+from webapp.b2b.workflow import send_report
 from webapp.models import AmendmentTask, Difference, Report, School
 
 HARD_SURNAME = "O'Brien <Łężśka> & Ŵŷn"
@@ -25,7 +27,7 @@ HARD_PUPIL = {
     "postcode": "TN23 1AA",
 }
 HARD_PUPIL_LA = {**HARD_PUPIL, "forename": HARD_FORENAME_LA, "dob": "2010-04-03",
-                 "postcode": "TN23 1AB"}
+                 "address_paon": "Flat 12 'Tŷ Gwyn' <rear> & garden"}
 
 WHEN = datetime(2025, 12, 1, 9, 30, tzinfo=UTC)
 
@@ -46,39 +48,38 @@ def seed_report(session, *, hard: bool = True, status: str = "published") -> Rep
               ("P886111110003", "postcode"): "la"}
     if hard:
         decide[("X886111110001", "forename")] = "school"
-        decide[("X886111110001", "dob")] = "neither"
+        decide[("X886111110001", "dob")] = "other"
     for d in report.differences:
         choice = decide.get((d.upn, d.field_key))
         if d.kind == "field" and choice:
             d.choice = choice
-            d.correct_value = "2010-03-05" if choice == "neither" else None
+            d.correct_value = "2010-03-05" if choice == "other" else None
             d.decided_by_id = user.id
             d.decided_at = WHEN
     report.status = status
     session.commit()
     if status in ("received", "closed"):
-        _amendment_tasks(session, report)
+        _send_and_receive(session, report, user)
     return report
 
 
-def _amendment_tasks(session, report: Report) -> None:
-    """What receiving the report makes (built here directly: the LA's amendment work is
-    another part of the service): a task per item where ONE was wrong; the first done."""
-    officer = make_user(session, role="la_officer", name="Mr Data Officer")
-    done_first = True
+def _send_and_receive(session, report: Report, user) -> None:
+    """The school answers the rest and sends; the LA receives it (making the amendment
+    tasks) and completes the first task."""
     for d in report.differences:
-        if d.kind != "field" or d.choice not in ("school", "neither"):
-            continue
-        session.add(AmendmentTask(
-            report_id=report.id, school_id=report.school_id, difference_id=d.id,
-            kind=d.kind, field_key=d.field_key, upn=d.upn, surname=d.surname,
-            forename=d.forename, la_value=d.la_value, school_value=d.school_value,
-            new_value=d.school_value if d.choice == "school" else d.correct_value,
-            choice=d.choice, decided_by_id=d.decided_by_id, decided_at=d.decided_at,
-            status="done" if done_first else "open",
-            completed_by_id=officer.id if done_first else None,
-            completed_at=WHEN if done_first else None))
-        done_first = False
+        if d.choice is None:
+            d.choice = "is_correct"
+            d.decided_by_id = user.id
+            d.decided_at = WHEN
+    report.status = "in_progress"
+    session.commit()
+    send_report(session, report, user)
+    officer = make_user(session, role="la_officer", name="Mr Data Officer")
+    receive_report(session, report, officer)
+    first = session.scalar(select(AmendmentTask).where(AmendmentTask.report_id == report.id)
+                           .order_by(AmendmentTask.id))
+    complete_task(session, first.id, officer)
+    first.completed_at = WHEN
     session.commit()
 
 

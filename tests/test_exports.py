@@ -19,7 +19,7 @@ from tests.export_fixtures import (
 )
 from webapp.exports.docx import report_docx
 from webapp.exports.pdf import report_pdf
-from webapp.exports.view import EMPTY, TICKED, build_report_view
+from webapp.exports.view import EMPTY, TICKED, printed_report, ticks
 
 SEED_TICKS = [  # (school side, LA side) as the seed's sample report marks them
     (f"{EMPTY} Joe", f"{TICKED} Joseph"),
@@ -58,15 +58,15 @@ def report(session):
 
 
 def test_pdf_reads_back_with_the_decisions_marked(session, report, artifacts):
-    data = report_pdf(build_report_view(session, report))
+    data = report_pdf(printed_report(session, report))
     text = flat(pdf_text(data))
     assert "1111 Green Abbey School" in text
     assert "B2BreportWeek17" in text and "week 17, 2025/26" in text
     assert "Published: waiting for the school" in text
     for school_side, la_side in SEED_TICKS:
         assert f"{school_side} {la_side}" in text
-    # The address row: the LA's address ticked, the message under it.
-    assert f"{TICKED} 1, Green Abbey Road, Green Abbey, Kent PA3 9NF" in text
+    # The address row: the LA's postcode ticked, the message under it.
+    assert f"LA Address: {EMPTY} PA2 9NF {TICKED} PA3 9NF" in text
     assert ("The postcode you have provided is PA2 9NF which does not appear to be correct "
             "for the above address.") in text
     assert "Please tick which is the correct legal forename." in text
@@ -79,12 +79,12 @@ def test_pdf_reads_back_with_the_decisions_marked(session, report, artifacts):
     assert f"Page {pages} of {pages}" in text
     # Annex: who decided what, when.
     assert "Annex: decisions" in text
-    assert "LA data (ONE): Joseph Mrs Ann Office 01/12/2025 09:30" in text
+    assert "LA Data - ONE: Joseph Mrs Ann Office 01/12/2025 09:30" in text
     assert png_of_page(data, 2, artifacts / "report-page2").startswith(b"\x89PNG")
 
 
 def test_pdf_embeds_its_fonts_and_bookmarks_the_school(session, report):
-    reader = PdfReader(io.BytesIO(report_pdf(build_report_view(session, report))))
+    reader = PdfReader(io.BytesIO(report_pdf(printed_report(session, report))))
     fonts = set()
     for page in reader.pages:
         for font in page["/Resources"]["/Font"].values():
@@ -96,15 +96,16 @@ def test_pdf_embeds_its_fonts_and_bookmarks_the_school(session, report):
 
 
 def test_hard_names_and_long_address_survive_the_pdf(session, report):
-    text = pdf_text(report_pdf(build_report_view(session, report)))
+    text = pdf_text(report_pdf(printed_report(session, report)))
     assert HARD_SURNAME in flat(text)
     assert f"{TICKED} {HARD_FORENAME_SCHOOL} {EMPTY} {HARD_FORENAME_LA}" in flat(text)
     assert squeezed(HARD_PUPIL["address_locality"]) in squeezed(text)
     assert squeezed(HARD_PUPIL["address_street"]) in squeezed(text)
     assert "Flat 12 & 14 'Tŷ Gwyn' <rear>" in flat(text)
+    assert "Flat 12 'Tŷ Gwyn' <rear> & garden" in flat(text)
     # "Neither": both boxes empty and the value the school gave instead.
     assert f"{EMPTY} 04/03/2010 {EMPTY} 03/04/2010" in flat(text)
-    assert "Neither; correct value: 05/03/2010" in flat(text)
+    assert "Neither: 05/03/2010" in flat(text)
 
 
 def test_undecided_items_show_two_empty_boxes(session):
@@ -112,24 +113,25 @@ def test_undecided_items_show_two_empty_boxes(session):
     for d in report.differences:
         d.choice = d.decided_by_id = d.decided_at = None
     session.commit()
-    view = build_report_view(session, report)
-    text = flat(pdf_text(report_pdf(view)))
+    text = flat(pdf_text(report_pdf(printed_report(session, report))))
     assert f"{EMPTY} Joe {EMPTY} Joseph" in text
     assert TICKED + " " not in text.split("Pupil data differences")[1]
-    assert "0 of" in text and "items decided" in text
+    assert "0 of 8 differences resolved" in text
     assert "For reference a total of 3 pupil data records were printed" in text
 
 
 def test_received_report_lists_what_the_la_amended(session):
     report = seed_report(session, status="received")
-    text = flat(pdf_text(report_pdf(build_report_view(session, report))))
+    text = flat(pdf_text(report_pdf(printed_report(session, report))))
     amended = text.split("What the LA amended")[1]
     assert "Forename Emma Amended Mr Data Officer 01/12/2025 09:30" in amended
     assert "Forename Jamie To do" in amended
     assert "DOB 05/03/2010 To do" in amended  # the "Neither" value the school gave
+    assert "Status Received by the LA" in text
+    assert re.search(r"Sent \d\d/\d\d/\d{4} \d\d:\d\d by Mrs Ann Office", text)
+    assert re.search(r"Received \d\d/\d\d/\d{4} \d\d:\d\d by Mr Data Officer", text)
     assert "Joseph" not in amended  # the LA was right there: nothing to amend
-    doc = docx.Document(io.BytesIO(report_docx(build_report_view(session, report),
-                                               la_name="Kent County Council")))
+    doc = docx.Document(io.BytesIO(report_docx(printed_report(session, report))))
     table = next(t for t in doc.tables
                  if [c.text for c in t.rows[0].cells][2:3] == ["ONE amended to"])
     assert ["Emma DAVIDS (U886111110002)", "Forename", "Emma", "Amended",
@@ -145,7 +147,7 @@ def _bold_texts(cell) -> list[str]:
 
 
 def test_docx_reads_back_with_ticks_and_bold_differences(session, report, artifacts):
-    data = report_docx(build_report_view(session, report), la_name="Kent County Council")
+    data = report_docx(printed_report(session, report))
     (artifacts / "report.docx").write_bytes(data)
     doc = docx.Document(io.BytesIO(data))
     body = "\n".join(p.text for p in doc.paragraphs)
@@ -168,7 +170,7 @@ def test_docx_reads_back_with_ticks_and_bold_differences(session, report, artifa
     assert ["Surname:", "DAVIDS", "Davids"] == emma[2][:3]
     jamie = _cells(pupil_tables[2])
     address = next(r for r in jamie if r[0] == "LA Address:")
-    assert address[2] == f"{TICKED} 1, Green Abbey Road, Green Abbey, Kent PA3 9NF"
+    assert address[1:3] == [f"{EMPTY} PA2 9NF", f"{TICKED} PA3 9NF"]
     message = jamie[jamie.index(address) + 1]
     assert message[1].startswith("The postcode you have provided is PA2 9NF")
     # The header and footer carry school, week and the page fields.
@@ -178,33 +180,35 @@ def test_docx_reads_back_with_ticks_and_bold_differences(session, report, artifa
     footer_xml = section.footer.paragraphs[0]._p.xml
     assert 'w:instr="PAGE"' in footer_xml and 'w:instr="NUMPAGES"' in footer_xml
     annex = next(t for t in doc.tables if t.rows[0].cells[0].text == "Pupil")
-    assert ["Joe Bloggs (R886111110001)", "Forename", "LA data (ONE): Joseph",
+    assert ["Joe Bloggs (R886111110001)", "Forename", "LA Data - ONE: Joseph",
             "Mrs Ann Office", "01/12/2025 09:30"] in _cells(annex)
 
 
 def test_hard_names_and_long_address_survive_the_docx(session, report):
-    data = report_docx(build_report_view(session, report), la_name="Kent County Council")
+    data = report_docx(printed_report(session, report))
     doc = docx.Document(io.BytesIO(data))
     hard = [t for t in doc.tables if t.rows[0].cells[0].text == "Student Details"][3]
     rows = _cells(hard)
     assert rows[1][1:3] == [f"{TICKED} {HARD_FORENAME_SCHOOL}", f"{EMPTY} {HARD_FORENAME_LA}"]
     assert rows[2][1:3] == [HARD_SURNAME, HARD_SURNAME]
-    address = next(r for r in rows if r[0] == "LA Address:")
+    address = next(r for r in rows if r[0] == "Address:")
     assert HARD_PUPIL["address_locality"] in address[1]
     assert address[1].startswith(f"{EMPTY} Flat 12 & 14 'Tŷ Gwyn' <rear>, ")
+    assert address[2].startswith(f"{EMPTY} Flat 12 'Tŷ Gwyn' <rear> & garden, ")
     dob = next(r for r in rows if r[0] == "DOB:")
-    assert "Neither; correct value: 05/03/2010" in dob[3]
+    assert "Neither: 05/03/2010" in dob[3]
 
 
 def test_pdf_and_docx_come_from_one_view(session, report):
     """Same rows in both: the two renderings cannot disagree on a value or a tick."""
-    view = build_report_view(session, report)
-    text = flat(pdf_text(report_pdf(view)))
-    doc = docx.Document(io.BytesIO(report_docx(view, la_name="Kent County Council")))
+    printed = printed_report(session, report)
+    text = flat(pdf_text(report_pdf(printed)))
+    doc = docx.Document(io.BytesIO(report_docx(printed)))
     tables = [t for t in doc.tables if t.rows[0].cells[0].text == "Student Details"]
-    for pupil, table in zip(view.pupils, tables, strict=True):
+    for pupil, table in zip(printed.view.pupils, tables, strict=True):
         labels = [r[0] for r in _cells(table)[1:] if r[0]]
         assert labels == [f"{r.label}:" for r in pupil.rows]
         for row in pupil.rows:
-            if row.has_ticks and row.kind == "field" and not row.message_below:
-                assert f"{row.school_tick} {row.school_value}" in text
+            school_tick, la_tick = ticks(row)
+            if school_tick and row.label != "Address":
+                assert f"{row.label}: {school_tick} {row.school_value} {la_tick}" in text

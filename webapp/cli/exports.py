@@ -7,14 +7,13 @@ from datetime import date
 from pathlib import Path
 
 import click
-from flask import current_app
 from sqlalchemy import select
 
 from webapp.b2b.reports import academic_year_of
 from webapp.exports.docx import report_docx
 from webapp.exports.packs import build_pack, pack_report_ids, pack_title
 from webapp.exports.pdf import report_pdf
-from webapp.exports.view import build_report_view
+from webapp.exports.view import printed_report
 from webapp.extensions import db
 from webapp.models import Report, School
 
@@ -51,14 +50,13 @@ def export_command(laestab: str, week: int, year: int | None, pdf_path: Path | N
     if report is None:
         raise click.ClickException(
             f"No report for {school.laestab} in week {week}. Run `flask b2b compare` first.")
-    view = build_report_view(db.session, report)
-    if pdf_path is not None:
-        pdf_path.write_bytes(report_pdf(view))
-        click.echo(f"{pdf_path}: {view.document_name} for {view.school_title} "
-                   f"({view.records_printed} pupil data records)")
-    if docx_path is not None:
-        docx_path.write_bytes(report_docx(view, la_name=current_app.config["B2B_LA_NAME"]))
-        click.echo(f"{docx_path}: {view.document_name} for {view.school_title} "
+    printed = printed_report(db.session, report)
+    view = printed.view
+    for path, render in ((pdf_path, report_pdf), (docx_path, report_docx)):
+        if path is None:
+            continue
+        path.write_bytes(render(printed))
+        click.echo(f"{path}: {view.document_name} for {view.school_title} "
                    f"({view.records_printed} pupil data records)")
 
 

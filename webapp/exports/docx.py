@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -20,7 +20,14 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 from docx.table import Table
 
-from webapp.exports.view import ReportView, RowView
+from webapp.b2b.report_view import ReportRow
+from webapp.exports.view import (
+    PrintedReport,
+    decision_text,
+    has_ticks,
+    message_below,
+    ticks,
+)
 
 BODY_FONT = "Arial"
 # Word on Windows has the ballot boxes in Segoe UI Symbol; LibreOffice falls back to DejaVu.
@@ -169,11 +176,11 @@ def _when(dt: datetime | None) -> str:
     return dt.strftime("%d/%m/%Y %H:%M") if dt else ""
 
 
-def _note(row: RowView) -> list[Run]:
+def _note(row: ReportRow) -> list[Run]:
     out: list[Run] = []
-    if row.choice == "neither" or (row.decided and not row.has_ticks):
-        out.append(Run(row.decision_text, small=True))
-    if row.decided:
+    if row.choice and (row.choice not in ("school", "la") or not has_ticks(row)):
+        out.append(Run(decision_text(row), small=True))
+    if row.choice:
         out.append(Run(f"Decided by {row.decided_by or 'unknown'}, {_when(row.decided_at)}",
                        small=True))
     return out
@@ -189,74 +196,68 @@ def _pupil_header(table: Table) -> None:
                      ("Comment", 1)], PUPIL_COLS_MM, header=True)
 
 
-def _pupil_rows(table: Table, rows: Iterable[RowView]) -> None:
-    rows = list(rows)
+def _pupil_rows(table: Table, rows: Sequence[ReportRow]) -> None:
     for i, row in enumerate(rows):
         last = i == len(rows) - 1
-        label = [Run(f"{row.label}:", bold=True)]
-        comment = ([] if row.message_below else [Run(row.instruction)]) + _note(row)
-        if row.kind == "anomaly":
-            cells = [(label, 1), (_value("", row.school_value or row.la_value, True), 2),
-                     (comment or "", 1)]
-        else:
-            cells = [(label, 1), (_value(row.school_tick, row.school_value, row.differing), 1),
-                     (_value(row.la_tick, row.la_value, row.differing), 1), (comment or "", 1)]
-        _add_row(table, cells, PUPIL_COLS_MM,
-                 keep_with_next=not (last and not row.message_below))
-        if row.message_below:
-            _add_row(table, [("", 1), (row.instruction, 3)], PUPIL_COLS_MM,
+        below = message_below(row)
+        school_tick, la_tick = ticks(row)
+        comment = ([] if below or not row.instruction else [Run(row.instruction)]) + _note(row)
+        cells = [([Run(f"{row.label}:", bold=True)], 1),
+                 (_value(school_tick, row.school_value, row.differing), 1),
+                 (_value(la_tick, row.la_value, row.differing), 1), (comment or "", 1)]
+        _add_row(table, cells, PUPIL_COLS_MM, keep_with_next=not (last and not below))
+        if below:
+            _add_row(table, [("", 1), (row.instruction or "", 3)], PUPIL_COLS_MM,
                      keep_with_next=not last)
 
 
-def _front_page(doc, view: ReportView, la_name: str) -> None:
+def _front_page(doc, printed: PrintedReport) -> None:
+    view = printed.view
     doc.add_heading(_clean(view.school_title), level=0)
     p = doc.add_paragraph()
     p.add_run(view.document_name).bold = True
-    p.add_run(f" – week {view.week}, {view.academic_year}")
-    doc.add_paragraph(_clean(f"{la_name} – Management Information – B2B"))
+    p.add_run(f" – week {view.week}, {view.academic_year_label}")
+    doc.add_paragraph(_clean(f"{view.la_name} – Management Information – B2B"))
     details = [("School", view.school_title), ("LAESTAB", view.laestab),
-               ("Week", f"Week {view.week} of {view.academic_year}"),
-               ("Status", view.status_label)]
-    for label, at, by in (("Sent", view.sent_at, view.sent_by),
-                          ("Received", view.received_at, view.received_by)):
+               ("Week", f"Week {view.week} of {view.academic_year_label}"),
+               ("Status", printed.status_label)]
+    for label, at, by in (("Sent", printed.sent_at, printed.sent_by),
+                          ("Received", printed.received_at, printed.received_by)):
         if at:
             details.append((label, f"{_when(at)} by {by}" if by else _when(at)))
-    pupils = f"{view.records_printed} pupil data records"
-    if view.unmatched:
-        pupils += f", {len(view.unmatched)} pupils held by one side only"
-    details += [("Pupils", pupils),
-                ("Decisions", f"{view.decided_count} of {len(view.decisions)} items decided"),
-                ("Printed", _when(datetime.now(UTC)))]
+    details += [("Pupils", f"{view.records_printed} pupil data records"),
+                ("Decisions", view.progress_text),
+                ("Printed", _when(printed.printed_at))]
     table = _new_table(doc, (40, 140))
     table.style = None
     for k, v in details:
         _add_row(table, [([Run(k, bold=True)], 1), (v, 1)], (40, 140), keep_with_next=False)
     doc.add_heading("Instructions", level=1)
-    for line in view.instructions:
+    for line in printed.instructions:
         doc.add_paragraph(line, style="List Bullet")
 
 
-def _annex(doc, view: ReportView) -> None:
+def _annex(doc, printed: PrintedReport) -> None:
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     doc.add_heading("Annex: decisions", level=1)
-    if view.decisions:
+    if printed.decisions:
         table = _new_table(doc, ANNEX_COLS_MM)
         _add_row(table, [(h, 1) for h in ("Pupil", "Item", "Decision", "Who", "When")],
                  ANNEX_COLS_MM, header=True, keep_with_next=False)
-        for pupil, row in view.decisions:
-            _add_row(table, [(pupil, 1), (row.label, 1), (row.decision_text, 1),
+        for pupil, row in printed.decisions:
+            _add_row(table, [(pupil, 1), (row.label, 1), (decision_text(row), 1),
                              (row.decided_by or "", 1), (_when(row.decided_at), 1)],
                      ANNEX_COLS_MM, keep_with_next=False)
     else:
         doc.add_paragraph("Nothing on this report needs a decision.")
-    if view.is_received:
+    if printed.is_received:
         doc.add_heading("What the LA amended", level=1)
-        if view.amendments:
+        if printed.amendments:
             table = _new_table(doc, ANNEX_COLS_MM)
             _add_row(table, [(h, 1) for h in ("Pupil", "Item", "ONE amended to", "Status",
                                               "By, when")],
                      ANNEX_COLS_MM, header=True, keep_with_next=False)
-            for a in view.amendments:
+            for a in printed.amendments:
                 by = f"{a.who or ''} {_when(a.when)}".strip()
                 _add_row(table, [(a.pupil, 1), (a.label, 1), (a.value, 1), (a.status, 1),
                                  (by, 1)], ANNEX_COLS_MM, keep_with_next=False)
@@ -264,11 +265,13 @@ def _annex(doc, view: ReportView) -> None:
             doc.add_paragraph("No amendments to ONE were needed.")
 
 
-def report_docx(view: ReportView, *, la_name: str) -> bytes:
+def report_docx(printed: PrintedReport) -> bytes:
     """The report as a Word document, laid out like the seed's B2BreportWeekXX.doc."""
+    view = printed.view
     doc = _document(view.school_title, f"{view.document_name} – week {view.week}, "
-                    f"{view.academic_year}", f"{la_name} – Management Information – B2B")
-    _front_page(doc, view, la_name)
+                    f"{view.academic_year_label}",
+                    f"{view.la_name} – Management Information – B2B")
+    _front_page(doc, printed)
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     doc.add_heading("Pupil data differences", level=1)
     if not view.pupils:
@@ -281,18 +284,7 @@ def report_docx(view: ReportView, *, la_name: str) -> bytes:
     p = doc.add_paragraph("For reference a total of ")
     p.add_run(f"{view.records_printed} pupil data records").bold = True
     p.add_run(" were printed")
-    if view.unmatched:
-        doc.add_heading("Pupils held by one side only", level=1)
-        for u in view.unmatched:
-            table = _new_table(doc, PUPIL_COLS_MM)
-            _pupil_header(table)
-            _add_row(table, [([Run(f"{u.row.label}:", bold=True)], 1),
-                             ([Run(u.row.school_value or "Not held", bold=True)], 1),
-                             ([Run(u.row.la_value or "Not held", bold=True)], 1),
-                             ([Run(u.row.instruction), *_note(u.row)], 1)],
-                     PUPIL_COLS_MM, keep_with_next=False)
-            doc.add_paragraph()
-    _annex(doc, view)
+    _annex(doc, printed)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()

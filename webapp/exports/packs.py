@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.exports.pdf import html_to_pdf, render_print, report_pdf
-from webapp.exports.view import build_report_view
+from webapp.exports.view import printed_report
 from webapp.models import Report, School
 
 
@@ -104,11 +104,12 @@ def build_pack(session: Session, report_ids: Sequence[int], out: BinaryIO, *, ti
         report = session.get(Report, report_id)
         if report is None:
             continue
-        view = build_report_view(session, report)
-        pdf = report_pdf(view)
-        entry = PackEntry(view.laestab, view.school_title, view.week, view.academic_year,
-                          view.status_label, view.records_printed, view.decided_count,
-                          len(view.decisions), first_page=page)
+        printed = printed_report(session, report)
+        view = printed.view
+        pdf = report_pdf(printed)
+        entry = PackEntry(view.laestab, view.school_title, view.week, view.academic_year_label,
+                          printed.status_label, view.records_printed, view.decided,
+                          view.total, first_page=page)
         before = len(writer.pages)
         if by_week:
             writer.append(io.BytesIO(pdf), outline_item=f"Week {view.week}",
@@ -120,7 +121,7 @@ def build_pack(session: Session, report_ids: Sequence[int], out: BinaryIO, *, ti
         summary.entries.append(entry)
         # The view and the rendering are done with: let them go before the next report (the
         # session's identity map holds rows weakly, so they go too).
-        del view, pdf, report
+        del printed, view, pdf, report
         if progress:
             progress(1)
     # The contents page gives each report's first page, which depends on the length of

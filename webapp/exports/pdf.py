@@ -9,7 +9,8 @@ from flask import current_app, render_template
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 
-from webapp.exports.view import ReportView
+from webapp.exports import view as printing
+from webapp.exports.view import PrintedReport
 
 # Debian's fonts-dejavu: it has the ballot boxes (☐ ☒) and the Welsh and Polish letters.
 _FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -29,13 +30,17 @@ def html_to_pdf(html: str) -> bytes:
 
 def render_print(template: str, **context) -> str:
     """A print template with what every print page needs (fonts, LA name, print time)."""
-    return render_template(template, fonts=_fonts(), la_name=current_app.config["B2B_LA_NAME"],
-                           printed_at=datetime.now(UTC), **context)
+    context.setdefault("la_name", current_app.config["B2B_LA_NAME"])
+    context.setdefault("printed_at", datetime.now(UTC))
+    return render_template(template, fonts=_fonts(), **context)
 
 
-def report_pdf(view: ReportView) -> bytes:
+def report_pdf(printed: PrintedReport) -> bytes:
     """The report as the school prints and files it, decisions marked."""
-    return html_to_pdf(render_print("exports/report.html", view=view))
+    return html_to_pdf(render_print(
+        "exports/report.html", printed=printed, view=printed.view, ticks=printing.ticks,
+        has_ticks=printing.has_ticks, message_below=printing.message_below,
+        decision_text=printing.decision_text))
 
 
 def sims_return_pdf(ret) -> bytes:  # noqa: ANN001  (a returns.SimsReturn)
