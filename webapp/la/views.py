@@ -1,5 +1,303 @@
 """LA officers: publishing, progress, receiving, the amendment queue."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from datetime import date
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from webapp import jobs
+from webapp.access import la_required, load_report
+from webapp.b2b import amendments, la_workflow
+from webapp.b2b.catalogue import FIELDS_BY_KEY
+from webapp.b2b.reports import academic_year_of
+from webapp.b2b.workflow import NotAllowed
+from webapp.extensions import db
+from webapp.htmx import vary, wants_fragment
+from webapp.la.forms import RejectForm, TaskFiltersForm
+from webapp.mail import batch_ids, due_ids, progress, retry_failed
+from webapp.models import AmendmentTask, Report
 
 bp = Blueprint("la", __name__, url_prefix="/la")
+
+
+@bp.after_request
+def _no_store(response):
+    # Pages name pupils: never kept by the browser's or a proxy's cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.context_processor
+def _nav():
+    here = request.endpoint or ""
+    queue = here.startswith("la.task") or here == "la.complete_tasks"
+    items = [("la.dashboard", "Schools", not queue), ("la.tasks", "Amendment queue", queue)]
+    return {"nav_items": [{"href": url_for(e), "text": t, "active": a, "current": a}
+                          for e, t, a in items],
+            "field_label": lambda k: FIELDS_BY_KEY[k].label if k in FIELDS_BY_KEY
+            else k.replace("_", " ").capitalize()}
+
+
+def _year_week() -> tuple[int, int]:
+    year = request.values.get("year", type=int) or academic_year_of(date.today())
+    week = request.values.get("week", type=int)
+    if week is None:
+        week = db.session.scalar(select(func.max(Report.week)).where(
+            Report.academic_year == year)) or 1
+    return year, week
+
+
+def _load_task(task_id: int) -> AmendmentTask:
+    task = db.session.get(AmendmentTask, task_id)
+    if task is None:
+        abort(404)
+    load_report(task.report_id)  # the one access check
+    return task
+
+
+def _hand_over(batch: str) -> None:
+    jobs.enqueue_emails(batch_ids(db.session, batch))
+
+
+# -- the week's dashboard ------------------------------------------------------------------
+
+@bp.get("/")
+@la_required
+def dashboard():
+    year, week = _year_week()
+    board = la_workflow.dashboard(db.session, current_user.la_id, year, week,
+                                  state=request.args.get("state") or None,
+                                  chase_days=current_app.config["B2B_CHASE_DAYS"])
+    weeks = list(db.session.scalars(select(Report.week).where(
+        Report.academic_year == year).distinct().order_by(Report.week)))
+    return render_template("la/dashboard.html", title=f"Schools – week {week}", board=board,
+                           weeks=weeks, state=request.args.get("state") or "",
+                           states=la_workflow.STATES, mail=progress(db.session),
+                           chase_days=current_app.config["B2B_CHASE_DAYS"])
+
+
+@bp.post("/publish")
+@la_required
+def publish():
+    year, week = _year_week()
+    ids = request.form.getlist("school_id", type=int)
+    if not ids and request.form.get("all") != "1":
+        flash("Choose the schools to publish to, or publish to all.", "error")
+        return redirect(url_for("la.dashboard", year=year, week=week))
+    reports = la_workflow.reports_for_week(db.session, current_user.la_id, year, week,
+                                           school_ids=ids or None)
+    result = la_workflow.publish(db.session, reports, current_user)
+    _hand_over(result.batch)
+    flash(f"Published {len(result.reports)} reports; {result.emails} emails are being sent.",
+          "success")
+    return redirect(url_for("la.dashboard", year=year, week=week))
+
+
+@bp.post("/remind")
+@la_required
+def remind():
+    year, week = _year_week()
+    ids = request.form.getlist("report_id", type=int)
+    if ids:
+        reports = [load_report(i) for i in ids]
+    else:  # every overdue school of the week
+        now = la_workflow.utcnow()
+        reports = [r for r in la_workflow.reports_for_week(
+            db.session, current_user.la_id, year, week)
+            if la_workflow.is_overdue(r, now, current_app.config["B2B_CHASE_DAYS"])]
+    result = la_workflow.send_reminders(db.session, reports, current_user)
+    _hand_over(result.batch)
+    flash(f"Reminder sent to {len(result.reports)} schools ({result.emails} emails).",
+          "success")
+    return redirect(url_for("la.dashboard", year=year, week=week))
+
+
+@bp.get("/mail")
+@la_required
+def mail_progress():
+    return vary(make_response(render_template("la/_mail_progress.html",
+                                              mail=progress(db.session))))
+
+
+@bp.post("/mail/retry")
+@la_required
+def mail_retry():
+    n = retry_failed(db.session)
+    jobs.enqueue_emails(due_ids(db.session))
+    flash(f"Trying {n} emails again.", "success")
+    return redirect(request.referrer or url_for("la.dashboard"))
+
+
+# -- one report ----------------------------------------------------------------------------
+
+@bp.get("/reports/<int:report_id>")
+@la_required
+def report(report_id: int):
+    r = load_report(report_id)
+    return render_template(
+        "la/report.html", title=f"{r.school.title}: {r.document_name}", report=r,
+        submission=la_workflow.latest_submission(db.session, r.id),
+        tasks=amendments.tasks_for_report(db.session, r.id),
+        sims_items=la_workflow.sims_items_for_report(db.session, r.id))
+
+
+@bp.post("/reports/<int:report_id>/receive")
+@la_required
+def receive(report_id: int):
+    r = load_report(report_id)
+    try:
+        result = amendments.receive_report(db.session, r, current_user)
+    except NotAllowed as e:
+        flash(str(e), "error")
+        return redirect(url_for("la.report", report_id=r.id), 303)
+    if result.email_batch:
+        _hand_over(result.email_batch)
+    flash(f"Marked as received: {result.tasks} amendment tasks"
+          + (", nothing to amend so the report is closed." if result.closed else "."),
+          "success")
+    return redirect(url_for("la.report", report_id=r.id), 303)
+
+
+@bp.get("/reports/<int:report_id>/history")
+@la_required
+def history(report_id: int):
+    r = load_report(report_id)
+    return render_template("la/history.html", title=f"History of {r.document_name}",
+                           report=r, entries=la_workflow.report_history(db.session, r.id))
+
+
+# -- the amendment queue -------------------------------------------------------------------
+
+def _filters() -> tuple[TaskFiltersForm, la_workflow.TaskFilters]:
+    form = TaskFiltersForm(request.values, meta={"csrf": False})
+    choices = la_workflow.task_filter_choices(db.session, current_user.la_id)
+    form.set_choices(choices)
+    return form, form.filters()
+
+
+def _queue_page():
+    form, f = _filters()
+    page = la_workflow.task_page(db.session, f, current_user.la_id, current_user.id,
+                                 page=request.values.get("page", 1, type=int))
+    return form, page
+
+
+@bp.get("/tasks")
+@la_required
+def tasks():
+    form, page = _queue_page()
+    return render_template("la/tasks.html", title="Amendment queue", form=form, page=page,
+                           open_count=_open_count())
+
+
+def _open_count() -> int:
+    return la_workflow.task_page(db.session, la_workflow.TaskFilters(), current_user.la_id,
+                                 current_user.id, per_page=1).total
+
+
+def _rows_response(done: int, skipped: int):
+    """The queue's rows again (the page as filtered), plus the counter out of band."""
+    form, page = _queue_page()
+    response = make_response(render_template(
+        "la/_task_rows.html", form=form, page=page, open_count=_open_count(), oob=True,
+        done=done, skipped=skipped))
+    return vary(response)
+
+
+@bp.post("/tasks/complete")
+@la_required
+def complete_tasks():
+    ids = [_load_task(i).id for i in request.form.getlist("task_id", type=int)]
+    result = amendments.complete_tasks(db.session, ids, current_user)
+    for batch in result.email_batches:
+        _hand_over(batch)
+    if wants_fragment():
+        return _rows_response(len(result.done), len(result.skipped))
+    flash(_done_message(len(result.done), len(result.skipped)), "success")
+    return redirect(url_for("la.tasks", **_filter_args()), 303)
+
+
+@bp.post("/tasks/assign")
+@la_required
+def assign_tasks():
+    ids = [_load_task(i).id for i in request.form.getlist("task_id", type=int)]
+    amendments.assign_tasks(db.session, ids, current_user)
+    if wants_fragment():
+        return _rows_response(0, 0)
+    return redirect(url_for("la.tasks", **_filter_args()), 303)
+
+
+def _filter_args() -> dict:
+    keys = ("school", "field", "week", "year", "status", "assignee", "page")
+    return {k: request.values[k] for k in keys if request.values.get(k)}
+
+
+def _done_message(done: int, skipped: int) -> str:
+    msg = f"{done} amendment{'s' if done != 1 else ''} made in ONE."
+    if skipped:
+        msg += f" {skipped} had already been dealt with by someone else."
+    return msg
+
+
+def _row(task: AmendmentTask, status: int = 200, form: RejectForm | None = None):
+    db.session.refresh(task)
+    response = make_response(render_template(
+        "la/_task_row.html", task=task, reject_form=form, open_count=_open_count(),
+        oob=True), status)
+    return vary(response)
+
+
+@bp.post("/tasks/<int:task_id>/assign")
+@la_required
+def assign_task(task_id: int):
+    task = _load_task(task_id)
+    amendments.assign_tasks(db.session, [task.id], current_user)
+    if wants_fragment():
+        return _row(task)
+    return redirect(url_for("la.tasks", **_filter_args()), 303)
+
+
+@bp.post("/tasks/<int:task_id>/complete")
+@la_required
+def complete_task(task_id: int):
+    task = _load_task(task_id)
+    result = amendments.complete_task(db.session, task.id, current_user)
+    for batch in result.email_batches:
+        _hand_over(batch)
+    if wants_fragment():
+        return _row(task)
+    flash(_done_message(len(result.done), len(result.skipped)), "success")
+    return redirect(url_for("la.tasks", **_filter_args()), 303)
+
+
+@bp.route("/tasks/<int:task_id>/reject", methods=["GET", "POST"])
+@la_required
+def reject_task(task_id: int):
+    task = _load_task(task_id)
+    form = RejectForm()
+    if request.method == "POST" and form.validate():
+        result = amendments.reject_task(db.session, task.id, current_user, form.reason.data)
+        for batch in result.email_batches:
+            _hand_over(batch)
+        if wants_fragment():
+            return _row(task)
+        flash("The task was rejected; the school can see your reason.", "success")
+        return redirect(url_for("la.tasks", **_filter_args()), 303)
+    status = 422 if request.method == "POST" else 200
+    if wants_fragment():
+        return _row(task, status, form)
+    return render_template("la/reject.html", title="Reject the amendment", task=task,
+                           form=form, form_errors=bool(form.errors)), status
