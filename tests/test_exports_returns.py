@@ -14,8 +14,7 @@ from webapp.exports.returns import sims_return, sims_return_ctf
 
 
 def _ctf(session, report) -> bytes:
-    return sims_return_ctf(sims_return(session, report), la_number="886",
-                           la_name="Kent County Council")
+    return sims_return_ctf(sims_return(session, report))
 
 
 def test_return_carries_only_the_items_the_la_had_right(session):
@@ -42,7 +41,7 @@ def test_return_header_per_domain_notes(session):
     assert h.findtext("DocumentQualifier") == "partial"
     assert h.findtext("DocumentName") == "B2B return to SIMS: B2BreportWeek17"
     assert (h.findtext("SourceSchool/LEA"), h.findtext("SourceSchool/Estab")) == ("886", "0000")
-    assert h.findtext("SourceSchool/SchoolName") == "Kent County Council"
+    assert h.findtext("SourceSchool/SchoolName") == report.school.la.name
     assert h.findtext("SourceSchool/AcademicYear") == "2025"
     assert (h.findtext("DestSchool/LEA"), h.findtext("DestSchool/Estab")) == ("886", "1111")
     assert len(root.findall("CTFpupilData/Pupil")) == 3

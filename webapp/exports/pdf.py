@@ -45,4 +45,4 @@ def report_pdf(printed: PrintedReport) -> bytes:
 
 def sims_return_pdf(ret) -> bytes:  # noqa: ANN001  (a returns.SimsReturn)
     """The SIMS return as a printable list: what to change in SIMS, pupil by pupil."""
-    return html_to_pdf(render_print("exports/sims_return.html", ret=ret))
+    return html_to_pdf(render_print("exports/sims_return.html", ret=ret, la_name=ret.la_name))

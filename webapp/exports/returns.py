@@ -53,6 +53,8 @@ class SimsReturn:
     academic_year: str
     academic_year_start: int
     document_name: str
+    la_number: str
+    la_name: str
     items: list[ReturnItem] = field(default_factory=list)
     # One dict of CTF items per pupil, keyed by the UPN the file identifies them by.
     pupils: dict[str, dict[str, str | None]] = field(default_factory=dict)
@@ -71,7 +73,8 @@ def sims_return(session: Session, report: Report) -> SimsReturn:
     """What SIMS must change for this report: every item decided "LA Data - ONE"."""
     school = report.school
     ret = SimsReturn(report.id, school.laestab, school.name, school.title, report.week,
-                     report.academic_year_label, report.academic_year, report.document_name)
+                     report.academic_year_label, report.academic_year, report.document_name,
+                     school.la.la_number, school.la.name)
     diffs = list(session.scalars(
         select(Difference)
         .where(Difference.report_id == report.id, Difference.status == "open",
@@ -113,10 +116,9 @@ def sims_return(session: Session, report: Report) -> SimsReturn:
     return ret
 
 
-def sims_return_ctf(ret: SimsReturn, *, la_number: str, la_name: str,
-                    generated_at: datetime | None = None) -> bytes:
+def sims_return_ctf(ret: SimsReturn, *, generated_at: datetime | None = None) -> bytes:
     """The return as a partial CTF from the LA (source) to the school (destination)."""
-    data = write_ctf(laestab=f"{la_number}0000", school_name=la_name,
+    data = write_ctf(laestab=f"{ret.la_number}0000", school_name=ret.la_name,
                      pupils=ret.pupils.values(), version=CTF_VERSION,
                      dest_laestab=ret.laestab, academic_year=ret.academic_year_start,
                      document_name=f"B2B return to SIMS: {ret.document_name}",
