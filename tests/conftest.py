@@ -152,3 +152,19 @@ def seed_report(session):
         other_school=other_school,
         other_user=make_user(session, school=other_school, name="Other Office"),
     )
+
+
+@pytest.fixture
+def csrf(client):
+    """The CSRF token of the client's session, read from a page's meta tag as htmx would."""
+    import re
+
+    def _token(url: str = "/sign-in") -> str:
+        html = client.get(url).get_data(as_text=True)
+        m = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
+        assert m, "no csrf-token meta on " + url
+        return m.group(1)
+    return _token
+
+
+HX = {"HX-Request": "true"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -51,6 +52,9 @@ def handle_http(e: HTTPException):
 
 
 def handle_csrf(e: CSRFError):
+    if not current_user.is_authenticated and request.blueprint != "auth":
+        # The session ended (and its token with it): send them to sign in again.
+        return unauthorized()
     # Never a redirect: under htmx that would swap a whole page into a table row.
     log.info("CSRF refused on %s: %s", request.endpoint, e.description)
     return render_error(400, CSRF_MESSAGE)

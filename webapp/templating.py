@@ -13,6 +13,7 @@ import sys
 
 from flask.templating import Environment
 from jinja2 import StrictUndefined, Undefined
+from jinja2.utils import missing
 
 _LENIENT_PREFIXES = ("govuk_frontend_jinja/", "govuk_frontend_wtf/")
 
@@ -37,9 +38,11 @@ def _tolerant(cls: type[Undefined]) -> type[Undefined]:
         _govuk_tolerant = True
         __slots__ = ()
 
-        def __new__(klass, *args, **kwargs):
-            if _created_in_govuk_template():
-                return Undefined(*args, **kwargs)
+        def __new__(klass, hint=None, obj=missing, name=None, *args, **kwargs):
+            # ``caller`` of a macro used without {% call %} is made by Jinja's runtime
+            # on behalf of the calling template: it is never a mistake.
+            if name == "caller" or _created_in_govuk_template():
+                return Undefined(hint, obj, name, *args, **kwargs)
             return super().__new__(klass)
 
     return GovukTolerantUndefined

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from webapp.b2b.audit import record
@@ -77,10 +78,16 @@ def send_report(session: Session, report: Report, actor: object,
         raise NotAllowed(f"Answer every difference before sending: {view.progress_text}.")
     now = utcnow()
     before = report.status
-    report.status = "sent"
-    report.sent_at = now
-    report.sent_by_id = getattr(actor, "id", None)
-    report.state_changed_at = now
+    # Conditional, so that a double click (or two people) cannot send twice.
+    changed = session.execute(
+        update(Report).where(Report.id == report.id, Report.status.in_(SENDABLE_STATES))
+        .values(status="sent", sent_at=now, sent_by_id=getattr(actor, "id", None),
+                state_changed_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        session.rollback()
+        raise NotAllowed("This report has already been sent to the LA.")
+    session.refresh(report)
     view.status = "sent"
     view.editable = False
     submission = ReportSubmission(report_id=report.id, sent_at=now,
@@ -112,12 +119,17 @@ def recall_report(session: Session, submission: ReportSubmission,
     if submission.recalled_at is not None:
         raise NotAllowed("This report has already been recalled.")
     now = utcnow()
+    # Conditional, so that a recall racing the LA's receipt cannot both win.
+    changed = session.execute(
+        update(Report).where(Report.id == report.id, Report.status == "sent")
+        .values(status="in_progress", sent_at=None, sent_by_id=None, state_changed_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        session.rollback()
+        raise NotAllowed("The LA has already received this report, so it cannot be recalled.")
+    session.refresh(report)
     submission.recalled_at = now
     submission.recalled_by_id = getattr(actor, "id", None)
-    report.status = "in_progress"
-    report.sent_at = None
-    report.sent_by_id = None
-    report.state_changed_at = now
     session.add(Notification(school_id=report.school_id, report_id=report.id,
                              message=f"{report.document_name} (week {report.week}) was "
                                      "recalled for editing."))

@@ -114,8 +114,10 @@ def send(report_id: int):
         try:
             send_report(db.session, r, current_user, form.comment.data)
         except NotAllowed as e:
-            flash(str(e), "error")
-            return redirect(url_for("school.report", report_id=r.id))
+            if r.status != "sent":
+                flash(str(e), "error")
+                return redirect(url_for("school.report", report_id=r.id))
+            # Already sent (a double click): the same answer as the first click.
         flash(f"Your report has been sent to {r.school.la.name}", "success")
         return redirect(url_for("school.sent", show="waiting"))
     return render_template("school/check_answers.html", view=build_report_view(db.session, r),
