@@ -21,13 +21,23 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 def _pg_url_for_worker(worker: str) -> str:
     """One database per xdist worker, created on the server named by TEST_DATABASE_URL."""
     base = sa.engine.make_url(PG_URL).set(drivername="postgresql+psycopg")
-    name = f"{base.database}_{worker}"
+    # Unique per run as well as per worker: several test runs may share one server.
+    run = os.getppid() if worker != "main" else os.getpid()
+    name = f"{base.database}_{worker}_{run}"
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         c.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     return base.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_pg(uri: str) -> None:
+    url = sa.engine.make_url(uri)
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def _upgrade(uri: str) -> None:
@@ -38,15 +48,17 @@ def _upgrade(uri: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_template(tmp_path_factory, worker_id) -> str:
+def database_template(tmp_path_factory, worker_id):
     """The schema built once per worker by the migrations (never ``create_all``)."""
     if PG_URL:
         uri = _pg_url_for_worker(worker_id)
         _upgrade(uri)
-        return uri
+        yield uri
+        _drop_pg(uri)
+        return
     path = tmp_path_factory.mktemp("db") / "template.sqlite3"
     _upgrade(f"sqlite:///{path}")
-    return str(path)
+    yield str(path)
 
 
 def _empty_pg(uri: str) -> None:

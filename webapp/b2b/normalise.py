@@ -27,7 +27,7 @@ class BadValue(ValueError):
 
 def text(value: str) -> str:
     """Surrounding white space removed and inner runs of it folded to one space."""
-    return _SPACES.sub(" ", value).strip()
+    return " ".join(value.split())
 
 
 def code(value: str) -> str:
