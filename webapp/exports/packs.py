@@ -8,10 +8,17 @@ pack with pypdf, which keeps the bookmark WeasyPrint made from the report's head
 from __future__ import annotations
 
 import io
+import json
+import logging
+import re
+import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import BinaryIO
 
+from flask import current_app
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject
 from sqlalchemy import select
@@ -19,7 +26,11 @@ from sqlalchemy.orm import Session
 
 from webapp.exports.pdf import html_to_pdf, render_print, report_pdf
 from webapp.exports.view import printed_report
+from webapp.extensions import db
+from webapp.jobs import bind_storage, huey
 from webapp.models import Report, School
+
+log = logging.getLogger(__name__)
 
 
 def _pages(pdf: bytes) -> int:
@@ -135,3 +146,181 @@ def build_pack(session: Session, report_ids: Sequence[int], out: BinaryIO, *, ti
     writer.write(out)
     writer.close()
     return summary
+
+
+# -- the pack as a background job ------------------------------------------------------
+#
+# A pack of a 600-school week takes minutes, so the LA page starts a job and shows its
+# progress. The job's state is a small JSON file beside the PDF in the pack folder (the
+# worker and the web process share it), named by a random token: no pupil data in it,
+# none in the URL.
+
+@dataclass
+class PackJob:
+    token: str
+    la_id: int
+    requested_by: int | None
+    title: str
+    file_name: str
+    academic_year: int
+    week: int | None = None
+    school_id: int | None = None
+    total: int = 0
+    done: int = 0
+    status: str = "queued"  # queued, running, done, failed
+    error: str | None = None
+    created_at: str = ""
+    finished_at: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "failed")
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.done / self.total) if self.total else 0
+
+
+_TOKEN = re.compile(r"^[0-9a-f]{32}$")
+
+
+def pack_dir() -> Path:
+    folder = Path(current_app.config.get("B2B_PACK_DIR")
+                  or Path(current_app.instance_path) / "packs")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _job_path(token: str) -> Path:
+    return pack_dir() / f"{token}.json"
+
+
+def pack_path(job: PackJob) -> Path:
+    return pack_dir() / f"{job.token}.pdf"
+
+
+def save_job(job: PackJob) -> None:
+    path = _job_path(job.token)
+    tmp = path.with_suffix(".json.part")
+    tmp.write_text(json.dumps(asdict(job)))
+    tmp.replace(path)  # readers never see half a file
+
+
+def load_job(token: str) -> PackJob | None:
+    if not _TOKEN.match(token):
+        return None
+    try:
+        return PackJob(**json.loads(_job_path(token).read_text()))
+    except FileNotFoundError:
+        return None
+
+
+def new_pack_job(session: Session, *, la_id: int, requested_by: int | None,
+                 academic_year: int, week: int | None, school: School | None) -> PackJob:
+    """Record a pack to build (not yet queued)."""
+    year = f"{academic_year}-{(academic_year + 1) % 100:02d}"
+    if week is not None:
+        name = f"B2BpackWeek{week:02d}-{year}" + (f"-{school.laestab}" if school else "")
+    else:
+        name = f"B2Bpack-{year}-{school.laestab}"  # type: ignore[union-attr]
+    job = PackJob(
+        token=secrets.token_hex(16), la_id=la_id, requested_by=requested_by,
+        title=pack_title(academic_year=academic_year, week=week, school=school),
+        file_name=f"{name}.pdf", academic_year=academic_year, week=week,
+        school_id=school.id if school else None,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"))
+    job.total = len(pack_report_ids(session, academic_year=academic_year, week=week,
+                                    school_id=job.school_id, la_id=la_id))
+    save_job(job)
+    return job
+
+
+def run_pack_job(session: Session, token: str) -> PackJob | None:
+    """Build the pack a job asks for, saving progress after each report."""
+    job = load_job(token)
+    if job is None or job.finished:
+        return job
+    ids = pack_report_ids(session, academic_year=job.academic_year, week=job.week,
+                          school_id=job.school_id, la_id=job.la_id)
+    job.status, job.total, job.done = "running", len(ids), 0
+    save_job(job)
+
+    def step(n: int) -> None:
+        job.done += n
+        save_job(job)
+
+    out = pack_path(job)
+    tmp = out.with_suffix(".pdf.part")
+    try:
+        with tmp.open("wb") as f:
+            build_pack(session, ids, f, title=job.title, by_week=job.week is None,
+                       progress=step)
+        tmp.replace(out)
+        job.status = "done"
+    except Exception as e:  # noqa: BLE001  (the page must say it failed, not spin forever)
+        log.exception("pack %s failed", token)
+        tmp.unlink(missing_ok=True)
+        job.status, job.error = "failed", type(e).__name__
+    job.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+    save_job(job)
+    return job
+
+
+@huey.task()
+def build_pack_task(token: str) -> str | None:
+    """The worker's side of :func:`start_pack`."""
+    from webapp.jobs import _app_context  # the app the worker runs tasks in
+
+    with _app_context():
+        job = run_pack_job(db.session, token)
+        return job.status if job else None
+
+
+def start_pack(job: PackJob) -> bool:
+    """Queue the job; ``False`` (and the job marked failed) if the queue is down."""
+    bind_storage(current_app._get_current_object())  # type: ignore[attr-defined]
+    try:
+        build_pack_task(job.token)
+    except Exception as e:  # noqa: BLE001
+        log.warning("job queue unavailable; pack not started: %s", e)
+        job.status, job.error = "failed", "The job queue is not running"
+        save_job(job)
+        return False
+    return True
+
+
+class PackRequestError(Exception):
+    """What is wrong with a pack request, per form field (GOV.UK error messages)."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+def parse_pack_request(session: Session, form, la_id: int) -> dict:  # noqa: ANN001
+    """The week, year and school a pack form asks for, checked against the LA's data."""
+    errors: dict[str, str] = {}
+    week_raw = (form.get("week") or "").strip()
+    year_raw = (form.get("year") or "").strip()
+    laestab = (form.get("school") or "").strip()
+    week = int(week_raw) if week_raw.isdigit() else None
+    if week_raw and (week is None or not 1 <= week <= 53):
+        errors["week"] = "The week must be a number from 1 to 53"
+    year = int(year_raw) if year_raw.isdigit() and len(year_raw) == 4 else None
+    if year is None:
+        errors["year"] = "Enter the academic year by its first year, like 2025"
+    school = None
+    if laestab:
+        school = session.scalar(select(School).where(School.laestab == laestab,
+                                                     School.la_id == la_id))
+        if school is None:
+            errors["school"] = "There is no school with this LAESTAB in your LA"
+    if not week_raw and not laestab and "week" not in errors:
+        errors["week"] = "Enter a week, or a school's LAESTAB for its whole year"
+    if not errors and not pack_report_ids(session, academic_year=year, week=week,
+                                          school_id=school.id if school else None,
+                                          la_id=la_id):
+        errors["week"] = "There are no reports for this week and year"
+    if errors:
+        raise PackRequestError(errors)
+    return {"academic_year": year, "week": week, "school": school}

@@ -7,15 +7,27 @@ the document name and the LAESTAB, never a pupil.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
-from flask_login import login_required
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user, login_required
 
-from webapp.access import load_report
+from webapp.access import la_required, load_report
+from webapp.exports import packs
 from webapp.exports.docx import report_docx
 from webapp.exports.pdf import report_pdf, sims_return_pdf
 from webapp.exports.returns import sims_return, sims_return_ctf
 from webapp.exports.view import printed_report
 from webapp.extensions import db
+from webapp.htmx import vary, wants_fragment
 
 bp = Blueprint("exports", __name__)
 
@@ -59,3 +71,56 @@ def sims_return_file(report_id: int) -> Response:
 def sims_return_list(report_id: int) -> Response:
     ret = sims_return(db.session, load_report(report_id))
     return download(sims_return_pdf(ret), f"{ret.file_stem}.pdf", PDF)
+
+
+# -- LA-wide packs: a background job with its progress in the page ----------------------
+
+def _load_job(token: str) -> packs.PackJob:
+    job = packs.load_job(token)
+    if job is None or job.la_id != current_user.la_id:
+        abort(404)
+    return job
+
+
+@bp.get("/packs")
+@la_required
+def new_pack():
+    return render_template("exports/packs.html", title="Print a pack", errors={},
+                           values=request.args)
+
+
+@bp.post("/packs")
+@la_required
+def start_pack():
+    try:
+        request_ = packs.parse_pack_request(db.session, request.form, current_user.la_id)
+    except packs.PackRequestError as e:
+        return render_template("exports/packs.html", title="Print a pack", errors=e.errors,
+                               values=request.form, form_errors=True), 422
+    job = packs.new_pack_job(db.session, la_id=current_user.la_id,
+                             requested_by=current_user.id, **request_)
+    packs.start_pack(job)
+    return redirect(url_for("exports.pack", token=job.token), code=303)
+
+
+@bp.get("/packs/<token>")
+@la_required
+def pack(token: str):
+    job = _load_job(token)
+    template = "exports/_pack_progress.html" if wants_fragment() else "exports/pack.html"
+    response = make_response(render_template(template, title=job.title, job=job))
+    response.headers["Cache-Control"] = "no-store"
+    return vary(response)
+
+
+@bp.get("/packs/<token>/pack.pdf")
+@la_required
+def pack_pdf(token: str) -> Response:
+    job = _load_job(token)
+    path = packs.pack_path(job)
+    if job.status != "done" or not path.exists():
+        abort(404)
+    response = send_file(path, mimetype=PDF, as_attachment=True, download_name=job.file_name,
+                         max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response
