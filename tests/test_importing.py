@@ -124,3 +124,11 @@ def test_batches_recorded(session):
     b = session.scalar(select(ImportBatch))
     assert (b.side, b.status, b.read_count, b.new_count, len(b.sha256)) == \
         ("school", "imported", 1, 1, 64)
+
+
+def test_ctf_with_a_default_namespace(session):
+    data = write_ctf(laestab="8861111", school_name="Green Abbey School", pupils=[JOE])
+    data = data.replace(b"<CTfile>", b'<CTfile xmlns="http://www.example.org/ctf">', 1)
+    s = import_file(session, data, side="school", file_name="ns.xml")
+    assert s.ok and s.new == 1, s.error
+    assert session.scalar(select(PupilRecord.surname)) == "Bloggs"

@@ -89,9 +89,11 @@ def _text(el: etree._Element | None) -> str | None:
 
 
 def _parser_events(source: IO[bytes]) -> etree.iterparse:
+    # Only the elements we act on reach Python: most of a file's events stay in libxml2.
     return etree.iterparse(
         source,
         events=("start", "end"),
+        tag=("{*}CTfile", "{*}Header", "{*}Pupil"),
         resolve_entities=False,
         load_dtd=False,
         no_network=True,
@@ -101,38 +103,44 @@ def _parser_events(source: IO[bytes]) -> etree.iterparse:
     )
 
 
+def _check_root(root: etree._Element) -> None:
+    if root.getroottree().docinfo.doctype:
+        raise ImportRefused("a DOCTYPE declaration is not allowed in a CTF file (external "
+                            "entities are refused)", f"line {root.sourceline}")
+    if _local(root.tag) != "CTfile":
+        raise ImportRefused(f"the root element is <{_local(root.tag)}>, not <CTfile>",
+                            f"line {root.sourceline}")
+
+
 def read_ctf(source: IO[bytes]) -> Iterator[ParsedPupil]:
     """Yield each pupil of a CTF file; raise :class:`ImportRefused` on anything wrong."""
     school: SchoolRef | None = None
     pupil_no = 0
-    depth = 0
+    checked = False
     try:
-        for event, el in _parser_events(source):
+        context = _parser_events(source)
+        for event, el in context:
+            if not checked:
+                _check_root(el.getroottree().getroot())
+                checked = True
             if event == "start":
-                depth += 1
-                if depth == 1:
-                    if el.getroottree().docinfo.doctype:
-                        raise ImportRefused("a DOCTYPE declaration is not allowed in a CTF "
-                                            "file (external entities are refused)",
-                                            f"line {el.sourceline}")
-                    if _local(el.tag) != "CTfile":
-                        raise ImportRefused(f"the root element is <{_local(el.tag)}>, "
-                                            "not <CTfile>", f"line {el.sourceline}")
                 continue
-            depth -= 1
             name = _local(el.tag)
-            if name == "Header" and depth == 1:
+            parent = el.getparent()
+            if name == "Header" and parent is not None and parent.getparent() is None:
                 school = _read_header(el)
-            elif name == "Pupil" and depth == 2:
+            elif (name == "Pupil" and parent is not None
+                  and _local(parent.tag) == "CTFpupilData"):
                 pupil_no += 1
                 if school is None:
                     raise ImportRefused("no <Header> before the first <Pupil>",
                                         f"line {el.sourceline}")
                 yield _read_pupil(el, school, pupil_no)
                 el.clear(keep_tail=True)
-                parent = el.getparent()
-                while el.getprevious() is not None and parent is not None:
+                while el.getprevious() is not None:
                     del parent[0]
+        if not checked and context.root is not None:
+            _check_root(context.root)
     except etree.XMLSyntaxError as e:
         line, msg = e.lineno, e.msg or str(e)
         # libxml2's own first error (e.g. "Entity 'x' not defined") says more than the
