@@ -269,8 +269,9 @@ def task_page(session: Session, f: TaskFilters, la_id: int, me_id: int | None,
     total = session.scalar(select(func.count()).select_from(q.order_by(None).subquery())) or 0
     page = max(1, min(page, max(1, -(-total // per_page))))
     tasks = list(session.scalars(
-        q.options(joinedload(AmendmentTask.school), joinedload(AmendmentTask.assigned_to),
-                  joinedload(AmendmentTask.decided_by))
+        q.options(joinedload(AmendmentTask.school), joinedload(AmendmentTask.report),
+                  joinedload(AmendmentTask.assigned_to), joinedload(AmendmentTask.decided_by),
+                  joinedload(AmendmentTask.completed_by))
         .limit(per_page).offset((page - 1) * per_page)))
     return TaskPage(tasks, total, page, per_page)
 

@@ -22,6 +22,7 @@ from webapp import jobs
 from webapp.access import la_required, load_report
 from webapp.b2b import amendments, la_workflow
 from webapp.b2b.catalogue import FIELDS_BY_KEY
+from webapp.b2b.normalise import display_date
 from webapp.b2b.reports import academic_year_of
 from webapp.b2b.workflow import NotAllowed
 from webapp.extensions import db
@@ -47,12 +48,30 @@ def _nav():
     items = [("la.dashboard", "Schools", not queue), ("la.tasks", "Amendment queue", queue)]
     return {"nav_items": [{"href": url_for(e), "text": t, "active": a, "current": a}
                           for e, t, a in items],
-            "field_label": lambda k: FIELDS_BY_KEY[k].label if k in FIELDS_BY_KEY
-            else k.replace("_", " ").capitalize()}
+            "field_label": _field_label, "shown": _shown}
+
+
+def _field_label(key: str) -> str:
+    if key in FIELDS_BY_KEY:
+        return FIELDS_BY_KEY[key].label
+    return {"pupil": "Add pupil (start date)", "leave_date": "Leaving date"}.get(
+        key, key.replace("_", " ").capitalize())
+
+
+def _shown(key: str, value: str | None) -> str:
+    """A value as the report shows it (dates as 26/09/2007)."""
+    if value is None:
+        return ""
+    if key in FIELDS_BY_KEY:
+        return FIELDS_BY_KEY[key].show(value)
+    return display_date(value) if key in ("pupil", "leave_date") else value
 
 
 def _year_week() -> tuple[int, int]:
-    year = request.values.get("year", type=int) or academic_year_of(date.today())
+    # Without a choice: the latest week that has reports.
+    year = (request.values.get("year", type=int)
+            or db.session.scalar(select(func.max(Report.academic_year)))
+            or academic_year_of(date.today()))
     week = request.values.get("week", type=int)
     if week is None:
         week = db.session.scalar(select(func.max(Report.week)).where(
