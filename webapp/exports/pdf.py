@@ -46,3 +46,8 @@ def report_pdf(printed: PrintedReport) -> bytes:
 def sims_return_pdf(ret) -> bytes:  # noqa: ANN001  (a returns.SimsReturn)
     """The SIMS return as a printable list: what to change in SIMS, pupil by pupil."""
     return html_to_pdf(render_print("exports/sims_return.html", ret=ret, la_name=ret.la_name))
+
+
+def amendment_log_pdf(rows, *, title: str) -> bytes:  # noqa: ANN001  (amendment_log rows)
+    """The amendment log as a landscape table, for the LA's files."""
+    return html_to_pdf(render_print("exports/amendment_log.html", rows=rows, title=title))

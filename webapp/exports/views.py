@@ -22,8 +22,9 @@ from flask_login import current_user, login_required
 
 from webapp.access import la_required, load_report
 from webapp.exports import packs
+from webapp.exports.amendment_log import amendment_log, amendment_log_csv
 from webapp.exports.docx import report_docx
-from webapp.exports.pdf import report_pdf, sims_return_pdf
+from webapp.exports.pdf import amendment_log_pdf, report_pdf, sims_return_pdf
 from webapp.exports.returns import sims_return, sims_return_ctf
 from webapp.exports.view import printed_report
 from webapp.extensions import db
@@ -124,3 +125,30 @@ def pack_pdf(token: str) -> Response:
                          max_age=0)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# -- the amendment log ------------------------------------------------------------------
+
+def _log_rows() -> tuple[list, str, str]:
+    year = request.args.get("year", type=int)
+    week = request.args.get("week", type=int)
+    if year is None or week is None or not 1 <= week <= 53:
+        abort(400)
+    rows = amendment_log(db.session, la_id=current_user.la_id, academic_year=year, week=week)
+    label = f"{year}/{(year + 1) % 100:02d}"
+    return (rows, f"Amendments to ONE – week {week}, {label}",
+            f"B2BamendmentsWeek{week:02d}-{year}")
+
+
+@bp.get("/amendments/log.csv")
+@la_required
+def amendment_log_as_csv() -> Response:
+    rows, _title, stem = _log_rows()
+    return download(amendment_log_csv(rows), f"{stem}.csv", "text/csv")
+
+
+@bp.get("/amendments/log.pdf")
+@la_required
+def amendment_log_as_pdf() -> Response:
+    rows, title, stem = _log_rows()
+    return download(amendment_log_pdf(rows, title=title), f"{stem}.pdf", PDF)
