@@ -34,6 +34,8 @@ def test_sign_in_page_is_a_gov_uk_form_with_csrf(client):
     assert 'name="csrf_token"' in html and 'autocomplete="current-password"' in html
     assert "Forgotten your password?" in html
     assert "GDS Transport" not in html and "govuk-header__logo" not in html  # no crown
+    assert "Crown copyright" not in html and "govuk-footer__crown" not in html
+    assert "/static/css/app.css" in html  # the LA-branded build
 
 
 def test_sign_in_and_out(client, session, csrf):

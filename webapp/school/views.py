@@ -11,6 +11,7 @@ from sqlalchemy import select
 from webapp.access import load_difference, load_report, load_submission, school_required
 from webapp.b2b.decisions import DECIDABLE_STATES, DecisionError, record_decision
 from webapp.b2b.report_view import (
+    ReportRow,
     build_report_view,
     difference_row,
     progress_counts,
@@ -76,14 +77,23 @@ def decide(difference_id: int):
         if error is None:
             return redirect(url_for("school.report", report_id=d.report_id,
                                     _anchor=f"difference-{d.id}"))
-        return render_template("school/report.html", report=d.report,
-                               view=build_report_view(db.session, d.report),
+        view = build_report_view(db.session, d.report)
+        _keep_typed(view.rows_by_difference()[d.id][1], error, post)
+        return render_template("school/report.html", report=d.report, view=view,
                                row_errors={d.id: error}), status
     decided, total = progress_counts(db.session, d.report)
-    return render_template("school/_decision_response.html", row=difference_row(d),
+    row = _keep_typed(difference_row(d), error, post)
+    return render_template("school/_decision_response.html", row=row,
                            report=d.report, row_errors={d.id: error} if error else {},
                            editable=d.report.status in DECIDABLE_STATES, decided=decided,
                            total=total), status
+
+
+def _keep_typed(row: ReportRow, error: DecisionError | None, post: DecisionPost) -> ReportRow:
+    """A value refused as missing or malformed is shown again as typed, to correct it."""
+    if error is not None and error.field == "value":
+        row.choice, row.correct_value = post.choice, post.value
+    return row
 
 
 @bp.get("/reports/<int:report_id>/sims-changes")

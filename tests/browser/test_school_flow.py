@@ -1,0 +1,202 @@
+"""The school's whole flow in a real browser (Debian Chromium, headless) against the app
+served over loopback HTTP, with CSRF on and a migrated database.
+
+Sign in, open the week's report, make every choice (one by keyboard alone), see the
+counter change without a page load, reload and find every choice kept, send, find it
+under "Sent and Not Yet Received", recall, send again. axe-core checks the sign-in, home
+and report pages. Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+from werkzeug.serving import make_server
+
+from tests.factories import PASSWORD, import_csv, import_ctf, make_school, make_user
+from webapp import create_app
+from webapp.b2b.reports import refresh_reports
+from webapp.b2b.synth import SEED_PUPILS_LA, SEED_PUPILS_SCHOOL
+from webapp.b2b.workflow import publish_reports
+from webapp.extensions import db
+from webapp.models import Report
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def _assets_built() -> None:
+    static = ROOT / "webapp" / "static"
+    if not (static / "js" / "htmx.min.js").exists() or not (static / "css" / "app.css").exists():
+        subprocess.run(["bash", str(ROOT / "scripts" / "build-assets.sh")], check=True)
+
+
+@pytest.fixture
+def live_server(database_uri, tmp_path):
+    """The app on a real HTTP server in a thread, with the seed report published."""
+    _assets_built()
+    app = create_app({
+        "SQLALCHEMY_DATABASE_URI": database_uri,
+        "SECRET_KEY": "browser-test-secret",
+        "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "HUEY_SQLITE_PATH": str(tmp_path / "huey.sqlite3"),
+        "WTF_CSRF_ENABLED": True,
+    })
+    with app.app_context():
+        school = make_school(db.session)
+        import_ctf(db.session, "8861111", SEED_PUPILS_SCHOOL)
+        import_csv(db.session, "8861111", SEED_PUPILS_LA)
+        refresh_reports(db.session, 2025, 17)
+        officer = make_user(db.session, role="la_officer", name="Sam Officer")
+        publish_reports(db.session, db.session.query(Report).all(), officer)
+        make_user(db.session, school=school, name="Office Manager")
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def page():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        pg = context.new_page()
+        errors: list[str] = []
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        yield pg
+        context.close()
+        browser.close()
+        assert errors == [], errors
+
+
+def _no_serious_axe_violations(page: Page, name: str) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+           for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert bad == [], f"{name}: {bad}"
+
+
+def _counter(page: Page, text: str) -> None:
+    expect(page.locator("#progress")).to_have_text(re.compile(re.escape(text)))
+
+
+def _row(page: Page, label: str, nth: int = 0):
+    return page.locator("tr.app-row--differing", has=page.locator(
+        "th", has_text=re.compile(f"^{re.escape(label)}$"))).nth(nth)
+
+
+def test_school_resolves_sends_recalls_and_sends_again(live_server, page, artifacts):
+    base = live_server
+    page.goto(base + "/")
+    expect(page).to_have_url(re.compile("/sign-in"))
+    _no_serious_axe_violations(page, "sign-in")
+    page.get_by_label("Email address").fill("office@1111.test")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page.get_by_role("heading", name="New/Updated LA Documents")).to_be_visible()
+    _no_serious_axe_violations(page, "home")
+    page.get_by_role("link", name="B2BreportWeek17").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("1111 Green Abbey School")
+    _counter(page, "0 of 8 differences resolved")
+    _no_serious_axe_violations(page, "report")
+    page.screenshot(path=str(artifacts / "school-report-before.png"), full_page=True)
+
+    # Marks this document: a full page load would lose it.
+    page.evaluate("window.__sameDocument = true")
+
+    # Keyboard only: Tab to Joe's forename, Space picks "School Data", an arrow key
+    # moves on to "LA Data - ONE" (each a post of its own, from the same page version).
+    first_radio = _row(page, "Forename", 0).get_by_label("School Data")
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if first_radio.evaluate("el => el === document.activeElement"):
+            break
+    else:
+        pytest.fail("Tab never reached the first choice")
+    page.keyboard.press("Space")
+    _counter(page, "1 of 8 differences resolved")
+    page.keyboard.press("ArrowDown")
+    joe = _row(page, "Forename", 0)
+    expect(joe).to_contain_text("Change forename Joe to Joseph in SIMS")
+    expect(joe.get_by_label("LA Data - ONE")).to_be_checked()
+    assert page.evaluate("document.activeElement.value") == "la"  # focus kept on swap
+    _counter(page, "1 of 8 differences resolved")
+
+    # The mouse for the rest.
+    _row(page, "Forename", 1).get_by_label("School Data").check()
+    _counter(page, "2 of 8")
+    dob = _row(page, "DOB")
+    dob.get_by_label("Neither: enter the correct date").check()
+    _counter(page, "2 of 8")  # nothing saved until the date is typed
+    dob.get_by_role("textbox", name="Correct date").fill("22/09/2007")
+    dob.get_by_role("textbox", name="Correct date").press("Tab")
+    _counter(page, "3 of 8")
+    expect(_row(page, "DOB")).to_contain_text(
+        "Change date of birth 21/09/2007 to 22/09/2007 in SIMS")
+    _row(page, "Forename", 2).get_by_label("LA Data - ONE").check()
+    _counter(page, "4 of 8")
+    _row(page, "LA Address").get_by_label("School Data").check()
+    _counter(page, "5 of 8")
+    for i in range(3):
+        _row(page, "UPN check letter", i).get_by_label("We will correct this in SIMS").check()
+        _counter(page, f"{6 + i} of 8")
+    _counter(page, "8 of 8 differences resolved")
+    assert page.evaluate("window.__sameDocument") is True
+    expect(page.get_by_role("button", name="Send to LA")).to_be_visible()
+
+    # Reload: every choice is kept.
+    page.reload()
+    assert page.evaluate("window.__sameDocument === undefined")
+    _counter(page, "8 of 8 differences resolved")
+    expect(_row(page, "Forename", 0).get_by_label("LA Data - ONE")).to_be_checked()
+    expect(_row(page, "Forename", 1).get_by_label("School Data")).to_be_checked()
+    expect(_row(page, "DOB").get_by_role("textbox", name="Correct date")).to_have_value(
+        "22/09/2007")
+    expect(_row(page, "LA Address").get_by_label("School Data")).to_be_checked()
+    page.screenshot(path=str(artifacts / "school-report-answered.png"), full_page=True)
+
+    _send(page)
+    page.get_by_role("link", name="Sent and Not Yet Received").click()
+    sent_row = page.locator("tbody tr", has_text="B2BreportWeek17")
+    expect(sent_row).to_contain_text("Not yet received")
+    expect(sent_row).to_contain_text("Office Manager")
+    page.screenshot(path=str(artifacts / "school-sent-list.png"), full_page=True)
+
+    sent_row.get_by_role("button", name=re.compile("^Recall")).click()
+    expect(page.locator("#app-messages")).to_contain_text("You have recalled B2BreportWeek17")
+    _counter(page, "8 of 8 differences resolved")
+    expect(_row(page, "Forename", 0).get_by_label("LA Data - ONE")).to_be_checked()
+
+    _send(page)
+    page.get_by_role("link", name="All").click()
+    expect(page.locator("tbody tr")).to_have_count(2)
+    expect(page.locator("tbody")).to_contain_text("Recalled")
+
+
+def _send(page: Page) -> None:
+    page.get_by_role("button", name="Send to LA").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Check your answers before sending")
+    page.get_by_role("button", name="Send to LA").click()
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
+        "Your report has been sent to Kent County Council")
