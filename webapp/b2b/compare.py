@@ -10,7 +10,7 @@ are unmatched: new to the LA (only in the school's data) or no longer at the sch
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from webapp.b2b.catalogue import compare_records
@@ -240,53 +240,17 @@ class Baseline:
     compared_at: object  # datetime; compared with each record's ``changed_at``
     items_by_subject: dict[str, list[Item]]
 
+    def carried(self, dirty_upns: set[str]) -> list[Item]:
+        """The items of pupils whose UPN is not among the dirty ones.
 
-def compare_school_changes(
-    school_keys: list[Rec],
-    la_keys: list[Rec],
-    baseline: Baseline | None,
-    load_records: Callable[[list[int]], dict[int, Rec]],
-) -> tuple[list[Item], int]:
-    """Like :func:`compare_school`, re-examining only the pupils that changed.
-
-    ``*_keys`` carry just what matching needs (``id``, ``record_key``, ``changed_at`` and
-    the four matching items). A pupil whose records are unchanged since the baseline, and
-    paired as they were then, keeps the baseline's items; the others are compared in full
-    after ``load_records`` fetches their records. Returns the items and how many pupils
-    were re-examined.
-    """
-    dup = {"school": _duplicates(school_keys), "la": _duplicates(la_keys)}
-    items: list[Item] = []
-    dirty: list[Match] = []
-    for m in match_pupils(school_keys, la_keys):
-        reused = _reuse(m, dup, baseline) if baseline is not None else None
-        if reused is None:
-            dirty.append(m)
-        else:
-            items.extend(reused)
-    if dirty:
-        ids = [r["id"] for m in dirty for r in (m.school, m.la) if r is not None]
-        full = load_records(ids)  # type: ignore[arg-type]
-        for m in dirty:
-            m.school = full[m.school["id"]] if m.school is not None else None  # type: ignore[index]
-            m.la = full[m.la["id"]] if m.la is not None else None  # type: ignore[index]
-            items.extend(_items_for(m, dup))
-    return items, len(dirty)
-
-
-def _reuse(m: Match, dup: dict[str, set[str]], baseline: Baseline) -> list[Item] | None:
-    recs = [(side, r) for side, r in (("school", m.school), ("la", m.la)) if r is not None]
-    for side, r in recs:
-        if r["changed_at"] > baseline.compared_at or r.get("upn") in dup[side]:  # type: ignore[operator]
-            return None
-    if m.how == "four_fields":
-        return None
-    before = baseline.items_by_subject.get(m.subject_key, [])
-    school_id = m.school["id"] if m.school is not None else None
-    la_id = m.la["id"] if m.la is not None else None
-    # Paired differently then (or unmatched then and matched now): look again.
-    if any((i.school_record_id, i.la_record_id) != (school_id, la_id) for i in before):
-        return None
-    if not before and (m.school is None or m.la is None):
-        return None  # unmatched now but nothing was asked then: the pairing changed
-    return before
+        A record's UPN never changes (a new UPN arrives as a new record) and records are
+        not deleted, so a UPN held once on each side by records unchanged since then was
+        paired, and compared, exactly as it would be now.
+        """
+        out: list[Item] = []
+        for subject, items in self.items_by_subject.items():
+            key = subject.split(":", 1)[1]
+            if key.startswith("nokey:") or "#" in key or key in dirty_upns:
+                continue
+            out.extend(items)
+        return out

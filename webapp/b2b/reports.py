@@ -11,14 +11,13 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import groupby
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import case, func, insert, select
 from sqlalchemy.orm import Session
 
 from webapp.b2b.audit import record
 from webapp.b2b.catalogue import FIELDS_BY_KEY
-from webapp.b2b.compare import Baseline, Item, compare_school, compare_school_changes
+from webapp.b2b.compare import Baseline, Item, compare_school
 from webapp.b2b.items import RECORD_ITEMS
 from webapp.models import Difference, PupilRecord, Report, School
 from webapp.models.base import utcnow
@@ -50,65 +49,99 @@ class CompareSummary:
 
 
 _RECORD_COLUMNS = [PupilRecord.id, PupilRecord.side, PupilRecord.school_id,
-                   PupilRecord.record_key, PupilRecord.content_hash,
-                   PupilRecord.changed_at] + [getattr(PupilRecord, k) for k in RECORD_ITEMS]
-_KEY_COLUMNS = [PupilRecord.id, PupilRecord.side, PupilRecord.school_id,
-                PupilRecord.record_key, PupilRecord.content_hash, PupilRecord.changed_at,
-                PupilRecord.upn, PupilRecord.surname, PupilRecord.forename, PupilRecord.dob,
-                PupilRecord.sex]
+                   PupilRecord.record_key] + [getattr(PupilRecord, k) for k in RECORD_ITEMS]
+_NAMES = [c.key for c in _RECORD_COLUMNS]
 
 
-def _rows_by_school(session: Session, columns, school_ids: Iterable[int] | None):
-    q = select(*columns).order_by(PupilRecord.school_id, PupilRecord.side, PupilRecord.id)
-    if school_ids is not None:
-        q = q.where(PupilRecord.school_id.in_(list(school_ids)))
-    names = [c.key for c in columns]
-    rows = session.execute(q.execution_options(yield_per=5000))
-    # Plain dicts from tuples: RowMapping lookups are several times slower in the loop.
-    for school_id, group in groupby(rows, key=lambda r: r[2]):
-        yield school_id, [dict(zip(names, r, strict=True)) for r in group]
+def _as_dicts(rows) -> list[dict]:
+    # Plain dicts: RowMapping lookups are several times slower in the compare loop.
+    return [dict(zip(_NAMES, r, strict=True)) for r in rows]
 
 
-def _full_records(session: Session, ids: list[int]) -> dict[int, dict]:
-    names = [c.key for c in _RECORD_COLUMNS]
-    out: dict[int, dict] = {}
-    for i in range(0, len(ids), 900):
-        for r in session.execute(select(*_RECORD_COLUMNS).where(
-                PupilRecord.id.in_(ids[i:i + 900]))):
-            out[r[0]] = dict(zip(names, r, strict=True))
+def _records_of_schools(session: Session, school_ids: list[int]) -> dict[int, list[dict]]:
+    """All records of the given schools (a full comparison), one streamed query."""
+    out: dict[int, list[dict]] = {}
+    for i in range(0, len(school_ids), 500):
+        q = (select(*_RECORD_COLUMNS).where(PupilRecord.school_id.in_(school_ids[i:i + 500]))
+             .order_by(PupilRecord.school_id, PupilRecord.side, PupilRecord.id))
+        for r in _as_dicts(session.execute(q.execution_options(yield_per=5000))):
+            out.setdefault(r["school_id"], []).append(r)
     return out
 
 
-def _fingerprint(rows: list) -> str:
-    h = hashlib.sha1(usedforsecurity=False)
-    for r in rows:
-        h.update(f"{r['side']}:{r['id']}:{r['content_hash']}:{r['changed_at']};".encode())
-    return h.hexdigest()
+def _dirty_records(session: Session, baselines: dict[int, Baseline]
+                   ) -> tuple[dict[int, set[str]], dict[int, list[dict]]]:
+    """For schools compared before: the UPNs to compare again (not held exactly once on
+    each side, or held by a record changed since the school's last comparison), and the
+    records to compare (those UPNs' records, and records without a UPN)."""
+    if not baselines:
+        return {}, {}
+    ids = list(baselines)
+    earliest = min(b.compared_at for b in baselines.values())
+    once_each = (func.sum(case((PupilRecord.side == "school", 1), else_=0)) == 1) & (
+        func.sum(case((PupilRecord.side == "la", 1), else_=0)) == 1)
+    latest = func.max(PupilRecord.changed_at)
+    dirty: dict[int, set[str]] = {sid: set() for sid in ids}
+    for i in range(0, len(ids), 500):
+        q = (select(PupilRecord.school_id, PupilRecord.upn, once_each, latest)
+             .where(PupilRecord.school_id.in_(ids[i:i + 500]), PupilRecord.upn.is_not(None))
+             .group_by(PupilRecord.school_id, PupilRecord.upn)
+             .having(~once_each | (latest > earliest)))
+        for sid, upn, once, changed in session.execute(q):
+            if not once or changed > baselines[sid].compared_at:
+                dirty[sid].add(upn)
+    records: dict[int, list[dict]] = {sid: [] for sid in ids}
+    upns = sorted({u for us in dirty.values() for u in us})
+    queries = [select(*_RECORD_COLUMNS).where(PupilRecord.school_id.in_(ids[i:i + 500]),
+                                              PupilRecord.upn.is_(None))
+               for i in range(0, len(ids), 500)]
+    queries += [select(*_RECORD_COLUMNS).where(PupilRecord.upn.in_(upns[i:i + 500]))
+                for i in range(0, len(upns), 500)]
+    for q in queries:
+        for r in _as_dicts(session.execute(q)):
+            sid = r["school_id"]
+            if sid in records and (r["upn"] is None or r["upn"] in dirty[sid]):
+                records[sid].append(r)
+    for rows in records.values():
+        rows.sort(key=lambda r: (r["side"], r["id"]))
+    return dirty, records
+
+
+def _school_states(session: Session, school_ids: Iterable[int] | None) -> dict[int, str]:
+    """Per school, a fingerprint of its records (how many, and the latest change)."""
+    q = select(PupilRecord.school_id, func.count(PupilRecord.id),
+               func.max(PupilRecord.changed_at)).group_by(PupilRecord.school_id)
+    if school_ids is not None:
+        q = q.where(PupilRecord.school_id.in_(list(school_ids)))
+    return {
+        sid: hashlib.sha1(f"{n}:{latest}".encode(), usedforsecurity=False).hexdigest()
+        for sid, n, latest in session.execute(q)
+    }
 
 
 def _baselines(session: Session, academic_year: int, week: int,
-               school_ids: Iterable[int] | None) -> dict[int, Baseline]:
+               school_ids: Iterable[int]) -> dict[int, Baseline]:
     """Each school's latest comparison up to this week, with its open items by pupil."""
-    q = select(Report).where(Report.compared_at.is_not(None)).where(
+    wanted = set(school_ids)
+    q = select(Report.id, Report.school_id, Report.academic_year, Report.week,
+               Report.compared_at).where(Report.compared_at.is_not(None)).where(
         (Report.academic_year < academic_year)
         | ((Report.academic_year == academic_year) & (Report.week <= week)))
-    if school_ids is not None:
-        q = q.where(Report.school_id.in_(list(school_ids)))
-    latest: dict[int, Report] = {}
-    for r in session.scalars(q):
-        cur = latest.get(r.school_id)
-        if cur is None or (r.academic_year, r.week) > (cur.academic_year, cur.week):
-            latest[r.school_id] = r
-    by_report = {r.id: r.school_id for r in latest.values()}
-    out = {sid: Baseline(r.compared_at, {}) for sid, r in latest.items()}
-    for i in range(0, len(by_report), 500):
-        chunk = list(by_report)[i:i + 500]
-        for d in session.scalars(select(Difference).where(
-                Difference.report_id.in_(chunk), Difference.status == "open")):
-            out[by_report[d.report_id]].items_by_subject.setdefault(d.subject_key, []).append(
-                Item(d.kind, d.subject_key, d.field_key, d.instruction, d.school_record_id,
-                     d.la_record_id, d.upn, d.surname, d.forename, d.school_value,
-                     d.la_value, d.side))
+    latest: dict[int, tuple] = {}
+    for rid, sid, year, wk, at in session.execute(q):
+        if sid in wanted and (sid not in latest or (year, wk) > latest[sid][1]):
+            latest[sid] = (rid, (year, wk), at)
+    by_report = {rid: sid for sid, (rid, _, _) in latest.items()}
+    out = {sid: Baseline(at, {}) for sid, (_, _, at) in latest.items()}
+    cols = (Difference.report_id, Difference.kind, Difference.subject_key,
+            Difference.field_key, Difference.instruction, Difference.school_record_id,
+            Difference.la_record_id, Difference.upn, Difference.surname, Difference.forename,
+            Difference.school_value, Difference.la_value, Difference.side)
+    ids = list(by_report)
+    for i in range(0, len(ids), 500):
+        for r in session.execute(select(*cols).where(
+                Difference.report_id.in_(ids[i:i + 500]), Difference.status == "open")):
+            out[by_report[r[0]]].items_by_subject.setdefault(r[2], []).append(Item(*r[1:]))
     return out
 
 
@@ -126,51 +159,58 @@ def refresh_reports(
 
     Schools whose records have not changed since their report was last compared are
     skipped; within a school only pupils whose records changed since the school's last
-    comparison are re-examined (``full=True`` re-examines everyone). Reports already sent
+    comparison are examined again (``full=True`` examines everyone). Reports already sent
     to the LA are left as they are. Commits.
     """
     summary = CompareSummary(academic_year, week)
+    now = utcnow()
+    states = _school_states(session, school_ids)
+    summary.schools = len(states)
     reports = {
         r.school_id: r for r in session.scalars(
             select(Report).where(Report.academic_year == academic_year, Report.week == week))
     }
-    baselines = {} if full else _baselines(session, academic_year, week, school_ids)
-    now = utcnow()
-    columns = _KEY_COLUMNS if baselines else _RECORD_COLUMNS
-    for school_id, rows in _rows_by_school(session, columns, school_ids):
-        summary.schools += 1
-        report = reports.get(school_id)
-        if report is None:
-            report = Report(school_id=school_id, academic_year=academic_year, week=week)
-            session.add(report)
-            session.flush()
-            reports[school_id] = report
-            summary.reports_created += 1
-            record(session, actor, "report.created", report, school_id=school_id,
+    created = [Report(school_id=sid, academic_year=academic_year, week=week)
+               for sid in sorted(states) if sid not in reports]
+    if created:
+        session.add_all(created)
+        session.flush()
+        for report in created:
+            reports[report.school_id] = report
+            record(session, actor, "report.created", report, school_id=report.school_id,
                    after={"academic_year": academic_year, "week": week})
+        summary.reports_created = len(created)
+    todo = []
+    for sid in sorted(states):
+        report = reports[sid]
         if report.status not in EDITABLE_STATES:
             summary.frozen += 1
-            if progress:
-                progress(1)
-            continue
-        fp = _fingerprint(rows)
-        if report.compared_fingerprint == fp and not full:
+        elif report.compared_fingerprint == states[sid] and not full:
             summary.unchanged += 1
-            if progress:
-                progress(1)
-            continue
-        school_rows = [r for r in rows if r["side"] == "school"]
-        la_rows = [r for r in rows if r["side"] == "la"]
-        baseline = baselines.get(school_id)
-        if columns is _RECORD_COLUMNS:
-            items = compare_school(school_rows, la_rows)
-            summary.pupils_examined += len(school_rows) + len(la_rows)
         else:
-            items, examined = compare_school_changes(
-                school_rows, la_rows, baseline, lambda ids: _full_records(session, ids))
-            summary.pupils_examined += examined
-        new, kept, resolved = _sync(session, report, items, now, actor)
-        report.compared_fingerprint = fp
+            todo.append(sid)
+            continue
+        if progress:
+            progress(1)
+    baselines = {} if full else _baselines(session, academic_year, week, todo)
+    dirty, dirty_records = _dirty_records(session, baselines)
+    full_records = _records_of_schools(session, [s for s in todo if s not in baselines])
+    existing = _existing_differences(session, [reports[s].id for s in todo])
+    inserts: list[dict] = []
+    for sid in todo:
+        report = reports[sid]
+        if sid in baselines:
+            rows = dirty_records[sid]
+            items = baselines[sid].carried(dirty[sid])
+        else:
+            rows = full_records.get(sid, [])
+            items = []
+        summary.pupils_examined += len(rows)
+        items += compare_school([r for r in rows if r["side"] == "school"],
+                                [r for r in rows if r["side"] == "la"])
+        new, kept, resolved = _sync(session, report, existing.get(report.id, []), items,
+                                    now, actor, inserts)
+        report.compared_fingerprint = states[sid]
         report.compared_at = now
         summary.compared += 1
         summary.items_new += new
@@ -178,6 +218,8 @@ def refresh_reports(
         summary.items_resolved += resolved
         if progress:
             progress(1)
+    if inserts:
+        session.execute(insert(Difference), inserts)
     session.flush()
     summary.items_open = session.scalar(
         select(func.count(Difference.id)).join(Report).where(
@@ -187,13 +229,22 @@ def refresh_reports(
     return summary
 
 
-def _sync(session: Session, report: Report, items: list[Item], now, actor: str
-          ) -> tuple[int, int, int]:
-    existing = {
-        (d.subject_key, d.kind, d.field_key): d
-        for d in session.scalars(select(Difference).where(Difference.report_id == report.id))
-    }
-    inserts = []
+def _existing_differences(session: Session, report_ids: list[int]
+                          ) -> dict[int, list[Difference]]:
+    out: dict[int, list[Difference]] = {}
+    for i in range(0, len(report_ids), 500):
+        for d in session.scalars(select(Difference).where(
+                Difference.report_id.in_(report_ids[i:i + 500]))):
+            out.setdefault(d.report_id, []).append(d)
+    return out
+
+
+def _sync(session: Session, report: Report, existing_rows: list[Difference],
+          items: list[Item], now, actor: str, inserts: list[dict]) -> tuple[int, int, int]:
+    """Bring one report's differences in line with the items just found: keep (and
+    update) those still present, queue new ones onto ``inserts``, resolve those gone."""
+    existing = {(d.subject_key, d.kind, d.field_key): d for d in existing_rows}
+    added = 0
     kept = 0
     seen: set[tuple[str, str, str]] = set()
     for it in items:
@@ -203,6 +254,7 @@ def _sync(session: Session, report: Report, items: list[Item], now, actor: str
         seen.add(key)
         d = existing.get(key)
         if d is None:
+            added += 1
             inserts.append({
                 "report_id": report.id, "kind": it.kind, "subject_key": it.subject_key,
                 "field_key": it.field_key, "side": it.side,
@@ -243,9 +295,7 @@ def _sync(session: Session, report: Report, items: list[Item], now, actor: str
             d.resolved_at = now
             d.version += 1
             resolved += 1
-    if inserts:
-        session.execute(insert(Difference), inserts)
-    return len(inserts), kept, resolved
+    return added, kept, resolved
 
 
 # -- reading reports back -----------------------------------------------------------
