@@ -5,7 +5,17 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.routing import BuildError
 
@@ -41,10 +51,11 @@ def _safe_next(target: str | None) -> str | None:
 
 @bp.before_app_request
 def _fresh_user() -> None:
-    # flask-login caches the user on ``g``, which lives as long as the app context; when
-    # one context spans several requests (the test fixtures), each request must still
-    # load its own user from its own session.
+    # flask-login caches the user on ``g`` (and Flask-WTF its CSRF token), which lives as
+    # long as the app context; when one context spans several requests (the test
+    # fixtures), each request must still use its own session's user and token.
     g.pop("_login_user", None)
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
 
 
 @bp.get("/")
@@ -69,6 +80,8 @@ def sign_in():
             user.last_sign_in_at = utcnow()
             record(db.session, user, "user.signed_in", user, school_id=user.school_id)
             db.session.commit()
+            session.clear()  # nothing from before signing in carries over
+            session.permanent = True  # ends after PERMANENT_SESSION_LIFETIME (8 hours)
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("auth.index"))
         form.email.errors.append(SIGN_IN_ERROR)
@@ -79,7 +92,11 @@ def sign_in():
 @bp.post("/sign-out")
 @login_required
 def sign_out():
+    record(db.session, current_user, "user.signed_out", current_user._get_current_object(),
+           school_id=current_user.school_id)
+    db.session.commit()
     logout_user()
+    session.clear()
     flash("You have signed out.", "success")
     return redirect(url_for("auth.sign_in"))
 
