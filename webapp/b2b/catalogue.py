@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from webapp.b2b.codes import is_ethnicity_refinement
+from webapp.b2b.codes import exclusion_instruction, is_ethnicity_refinement
 from webapp.b2b.items import ADDRESS_PARTS
 from webapp.b2b.normalise import display_date, fold, fold_address
 
@@ -141,7 +141,61 @@ FIELDS: tuple[Field, ...] = (
     Field("traveller", "Traveller", "Please confirm the traveller family status."),
 )
 
-FIELDS_BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS}
+class ActivityField(Field):
+    """A field for one exclusion or one academic year's attendance (keys such as
+    ``exclusion.FIXD.2025-02-03.end_date``): made on demand by the catalogue."""
+
+    def show(self, value: str | None) -> str:
+        if value is None:
+            return "Not supplied"
+        if value == "":
+            return "None held"
+        return display_date(value) if self.is_date else value
+
+
+def activity_field(key: str) -> Field | None:
+    """The catalogue entry for an exclusion or attendance key, ``None`` for other keys."""
+    parts = key.split(".")
+    if parts[0] == "exclusion" and len(parts) == 4:
+        _, category, start, item = parts
+        name = {"PERM": "Permanent exclusion", "FIXD": "Suspension",
+                "LNCH": "Lunchtime exclusion"}.get(category, "Exclusion")
+        label = {"end_date": f"{name} {display_date(start)}: end date",
+                 "sessions": f"{name} {display_date(start)}: sessions",
+                 "reasons": f"{name} {display_date(start)}: reasons",
+                 "details": f"{name} {display_date(start)}",
+                 "held": f"{name} {display_date(start)}"}.get(item, f"{name} {item}")
+        return ActivityField(key, label, exclusion_instruction(category),
+                             allows_other=item in ("end_date", "details"),
+                             is_date=item == "end_date")
+    if parts[0] == "attendance" and len(parts) == 3:
+        _, year, item = parts
+        label = f"Attendance {year}: " + item.replace("sessions_", "sessions ").replace("_", " ")
+        return ActivityField(key, label, f"Please confirm the attendance figures for {year}.")
+    return None
+
+
+class _Catalogue(dict):
+    """Field key -> Field; exclusion and attendance keys are derived when asked for."""
+
+    def __missing__(self, key: str) -> Field:
+        f = activity_field(key)
+        if f is None:
+            raise KeyError(key)
+        return f
+
+    def get(self, key, default=None):  # noqa: ANN001
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or (
+            isinstance(key, str) and activity_field(key) is not None)
+
+
+FIELDS_BY_KEY: dict[str, Field] = _Catalogue({f.key: f for f in FIELDS})
 
 # The rows the seed's report always prints for a pupil, differing or not.
 SUMMARY_FIELDS: tuple[str, ...] = ("forename", "surname", "dob", "sex", "upn")

@@ -13,6 +13,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from webapp.b2b.activity import (
+    ActivityDifference,
+    check_marks,
+    compare_attendance,
+    compare_exclusions,
+    marks_message,
+)
 from webapp.b2b.catalogue import compare_records
 from webapp.b2b.checks import is_valid_postcode, upn_problem
 from webapp.b2b.normalise import display_date, fold
@@ -210,6 +217,10 @@ def _items_for(m: Match, dup: dict[str, set[str]]) -> list[Item]:
         for f, a, b in compare_records(m.school, m.la):  # type: ignore[arg-type]
             items.append(Item("field", subject, f.key, f.instruction_for(a, b),
                               school_value=a, la_value=b, **who))  # type: ignore[arg-type]
+        for d in _activity_differences(m.school, m.la):
+            items.append(Item("field", subject, d.field_key, d.instruction,
+                              school_value=d.school_value, la_value=d.la_value,
+                              **who))  # type: ignore[arg-type]
     elif m.school is not None:
         items.append(Item("new_to_la", subject, "pupil", NEW_TO_LA_INSTRUCTION,
                           school_value=_describe(m.school), **who))  # type: ignore[arg-type]
@@ -218,7 +229,36 @@ def _items_for(m: Match, dup: dict[str, set[str]]) -> list[Item]:
         items.append(Item("not_at_school", subject, "pupil", NOT_AT_SCHOOL_INSTRUCTION,
                           la_value=_describe(m.la), **who))  # type: ignore[arg-type]
     items.extend(_anomalies(m, dup))
+    items.extend(_marks_anomalies(m))
     return items
+
+
+def _activity_differences(school: Rec, la: Rec) -> list[ActivityDifference]:
+    """Exclusions and attendance, where both sides' records of them were loaded."""
+    out: list[ActivityDifference] = []
+    if "exclusions" in school and "exclusions" in la:
+        out += compare_exclusions(school["exclusions"], la["exclusions"])  # type: ignore[arg-type]
+    if "attendance" in school and "attendance" in la:
+        out += compare_attendance(school["attendance"], la["attendance"])  # type: ignore[arg-type]
+    return out
+
+
+def _marks_anomalies(m: Match) -> list[Item]:
+    out: list[Item] = []
+    who = _who(m)
+    for side, rec in (("school", m.school), ("la", m.la)):
+        for year in (rec or {}).get("attendance") or ():  # type: ignore[union-attr]
+            marks = year.get("marks")
+            if not marks:
+                continue
+            problems = check_marks(marks, year["academic_year"], year.get("attendance_start_date"))
+            if problems:
+                out.append(Item(
+                    "anomaly", m.subject_key, f"attendance_marks.{side}.{year['academic_year']}",
+                    marks_message(year["academic_year"], problems), side=side,
+                    school_value=marks if side == "school" else None,
+                    la_value=marks if side == "la" else None, **who))  # type: ignore[arg-type]
+    return out
 
 
 def compare_school(school: list[Rec], la: list[Rec]) -> list[Item]:

@@ -19,7 +19,7 @@ from webapp.b2b.audit import record
 from webapp.b2b.catalogue import FIELDS_BY_KEY
 from webapp.b2b.compare import Baseline, Item, compare_school
 from webapp.b2b.items import RECORD_ITEMS
-from webapp.models import Difference, PupilRecord, Report, School
+from webapp.models import AttendanceYear, Difference, Exclusion, PupilRecord, Report, School
 from webapp.models.base import utcnow
 
 # A report the school has sent is what it sent: later data does not rewrite it.
@@ -105,6 +105,34 @@ def _dirty_records(session: Session, baselines: dict[int, Baseline]
     for rows in records.values():
         rows.sort(key=lambda r: (r["side"], r["id"]))
     return dirty, records
+
+
+def _attach_activity(session: Session, rows: list[dict]) -> None:
+    """Give each record its exclusions and attendance years (as plain dicts)."""
+    by_id = {r["id"]: r for r in rows}
+    for r in rows:
+        r["exclusions"] = []
+        r["attendance"] = []
+    ids = list(by_id)
+    ex_cols = (Exclusion.pupil_id, Exclusion.category, Exclusion.start_date,
+               Exclusion.end_date, Exclusion.sessions, Exclusion.reasons)
+    att_cols = (AttendanceYear.pupil_id, AttendanceYear.academic_year,
+                AttendanceYear.sessions_possible, AttendanceYear.sessions_attended,
+                AttendanceYear.sessions_authorised, AttendanceYear.sessions_unauthorised,
+                AttendanceYear.attendance_start_date, AttendanceYear.marks)
+    for i in range(0, len(ids), 900):
+        chunk = ids[i:i + 900]
+        for r in session.execute(select(*ex_cols).where(Exclusion.pupil_id.in_(chunk))
+                                 .order_by(Exclusion.start_date)):
+            by_id[r[0]]["exclusions"].append(dict(zip(
+                ("category", "start_date", "end_date", "sessions", "reasons"), r[1:],
+                strict=True)))
+        for r in session.execute(select(*att_cols).where(AttendanceYear.pupil_id.in_(chunk))
+                                 .order_by(AttendanceYear.academic_year)):
+            by_id[r[0]]["attendance"].append(dict(zip(
+                ("academic_year", "sessions_possible", "sessions_attended",
+                 "sessions_authorised", "sessions_unauthorised", "attendance_start_date",
+                 "marks"), r[1:], strict=True)))
 
 
 def _school_states(session: Session, school_ids: Iterable[int] | None) -> dict[int, str]:
@@ -195,6 +223,8 @@ def refresh_reports(
     baselines = {} if full else _baselines(session, academic_year, week, todo)
     dirty, dirty_records = _dirty_records(session, baselines)
     full_records = _records_of_schools(session, [s for s in todo if s not in baselines])
+    _attach_activity(session, [r for rows in (*dirty_records.values(), *full_records.values())
+                               for r in rows])
     existing = _existing_differences(session, [reports[s].id for s in todo])
     inserts: list[dict] = []
     for sid in todo:
@@ -330,7 +360,8 @@ def report_as_dict(session: Session, report: Report) -> dict:
                 "difference_id": d.id, "choice": d.choice,
             })
         else:
-            rule, _, side = d.field_key.partition(".")
+            rule, _, rest = d.field_key.partition(".")
+            side = rest.split(".")[0]
             p["anomalies"].append({"rule": rule, "side": side, "message": d.instruction,
                                    "difference_id": d.id, "choice": d.choice})
     return {
