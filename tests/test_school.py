@@ -380,3 +380,25 @@ def test_not_found_pages_answer_html_or_fragment(client, seed_report, login_as, 
     assert r.status_code == 404 and "Page not found" in r.text
     assert ("<html" in r.text) is (not headers)
     assert "Traceback" not in r.text
+
+
+def test_report_offers_the_exports_downloads(client, seed_report, login_as):
+    login_as(seed_report.user)
+    html = client.get(f"/school/reports/{seed_report.report.id}").text
+    href = f"/reports/{seed_report.report.id}/report.pdf"
+    assert "Download as PDF" in html and href in html
+    r = client.get(href)
+    assert r.status_code == 200 and r.data.startswith(b"%PDF")
+
+
+def test_a_difference_the_data_resolved_is_refused(client, session, seed_report, login_as,
+                                                   csrf):
+    d = _joe(seed_report)
+    d.status = "resolved_by_data"
+    session.commit()
+    login_as(seed_report.user)
+    r = client.post(f"/school/differences/{d.id}/decision", headers=HX,
+                    data={"csrf_token": csrf("/school/"), "choice": "la", "version": "0"})
+    assert r.status_code == 409 and "no longer needs an answer" in r.text
+    session.refresh(d)
+    assert d.choice is None

@@ -230,8 +230,10 @@ def record_decision(
       both win.
     """
     report: Report = d.report
-    if report.status not in DECIDABLE_STATES or d.status != "open":
+    if report.status not in DECIDABLE_STATES:
         raise ReportLocked("This report has been sent to the LA and can no longer be changed")
+    if d.status != "open":
+        raise ReportLocked("This difference no longer needs an answer: the data now agrees")
     choice = choice_for(d, choice_value)
     if choice is None:
         raise NotOffered("Select which is correct")

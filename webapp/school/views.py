@@ -58,7 +58,15 @@ def report(report_id: int):
     r = load_report(report_id)
     mark_opened(db.session, r, current_user)
     return render_template("school/report.html", view=build_report_view(db.session, r),
-                           report=r, row_errors={})
+                           report=r, row_errors={}, downloads=_downloads(r))
+
+
+def _downloads(r: Report) -> list[tuple[str, str]]:
+    """The report as a file (the exports' PDF and Word), where those pages exist."""
+    return [(text, url_for(endpoint, report_id=r.id)) for endpoint, text in
+            (("exports.report_as_pdf", "Download as PDF"),
+             ("exports.report_as_docx", "Download as Word (.docx)"))
+            if endpoint in current_app.view_functions]
 
 
 @bp.post("/differences/<int:difference_id>/decision")
@@ -80,7 +88,7 @@ def decide(difference_id: int):
         view = build_report_view(db.session, d.report)
         _keep_typed(view.rows_by_difference()[d.id][1], error, post)
         return render_template("school/report.html", report=d.report, view=view,
-                               row_errors={d.id: error}), status
+                               row_errors={d.id: error}, downloads=[]), status
     decided, total = progress_counts(db.session, d.report)
     row = _keep_typed(difference_row(d), error, post)
     return render_template("school/_decision_response.html", row=row,
