@@ -127,19 +127,25 @@ def school_link(report_id: int | None = None) -> str:
 _UPN_LIKE = re.compile(r"\b[A-Z]\d{11}[0-9A-Z]\b")
 
 
-def queue_email(session: Session, *, recipients: Iterable[str], subject: str, body: str,
-                kind: str, batch: str, school_id: int | None = None,
-                report_id: int | None = None) -> int:
-    """Record messages to send (one row per recipient); the caller commits and enqueues.
+def email_rows(*, recipients: Iterable[str], subject: str, body: str, kind: str, batch: str,
+               school_id: int | None = None, report_id: int | None = None) -> list[dict]:
+    """Rows of the outbound table for one message to each recipient.
 
     Refuses a message that looks like it carries a UPN: emails carry a link, never pupil
     data.
     """
     if _UPN_LIKE.search(body) or _UPN_LIKE.search(subject):
-        raise ValueError("an email body must not carry pupil data")
-    rows = [{"batch": batch, "kind": kind, "school_id": school_id, "report_id": report_id,
+        raise ValueError("an email must not carry pupil data")
+    now = utcnow()
+    return [{"batch": batch, "kind": kind, "school_id": school_id, "report_id": report_id,
              "recipient": r, "subject": subject, "body": body, "status": "queued",
-             "attempts": 0, "created_at": utcnow()} for r in recipients]
+             "attempts": 0, "created_at": now} for r in recipients]
+
+
+def queue_email(session: Session, **message) -> int:
+    """Record a message to send (one row per recipient); the caller commits and hands
+    the batch to the job queue. Takes :func:`email_rows`'s arguments."""
+    rows = email_rows(**message)
     if rows:
         session.execute(insert(OutboundEmail), rows)
     return len(rows)
@@ -178,6 +184,9 @@ def deliver(session: Session, ids: Iterable[int]) -> dict[str, list[int]]:
                                   OutboundEmail.attempts)
                            .where(OutboundEmail.id.in_(claimed))
                            .order_by(OutboundEmail.id)).all()
+    # End the read before the writes: on SQLite a transaction that read and then writes
+    # fails at once ("database is locked") if another worker wrote in between.
+    session.commit()
     delay = timedelta(seconds=float(app.config.get("MAIL_RETRY_SECONDS", 60)))
 
     def failed(row, error: str) -> None:
@@ -289,16 +298,31 @@ def report_email(report, kind: str, la_name: str, link: str) -> tuple[str, str]:
     return subject, body
 
 
+def report_email_rows(report, kind: str, batch: str, recipients: list[str]) -> list[dict]:
+    la_name = current_app.config.get("B2B_LA_NAME") or report.school.la.name
+    subject, body = report_email(report, kind, la_name, school_link(report.id))
+    return email_rows(recipients=recipients, subject=subject, body=body, kind=kind,
+                      batch=batch, school_id=report.school_id, report_id=report.id)
+
+
 def queue_report_email(session: Session, report, kind: str, batch: str,
                        recipients: list[str] | None = None) -> int:
     """Queue a notification about ``report`` to every named contact of its school."""
-    la_name = current_app.config.get("B2B_LA_NAME") or report.school.la.name
+    return queue_report_emails(session, [report], kind, batch,
+                               None if recipients is None else {report.school_id: recipients})
+
+
+def queue_report_emails(session: Session, reports: Iterable, kind: str, batch: str,
+                        recipients: dict[int, list[str]] | None = None) -> int:
+    """:func:`queue_report_email` for many reports, in one insert."""
+    reports = list(reports)
     if recipients is None:
-        recipients = school_recipients(session, report.school)
-    subject, body = report_email(report, kind, la_name, school_link(report.id))
-    return queue_email(session, recipients=recipients, subject=subject, body=body,
-                       kind=kind, batch=batch, school_id=report.school_id,
-                       report_id=report.id)
+        recipients = recipients_by_school(session, [r.school for r in reports])
+    rows = [row for r in reports
+            for row in report_email_rows(r, kind, batch, recipients.get(r.school_id, []))]
+    if rows:
+        session.execute(insert(OutboundEmail), rows)
+    return len(rows)
 
 
 def recipients_by_school(session: Session, schools: Iterable[School]) -> dict[int, list[str]]:

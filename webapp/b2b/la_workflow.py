@@ -16,7 +16,7 @@ from webapp.b2b.amendments import open_task_counts
 from webapp.b2b.audit import record
 from webapp.b2b.reports import report_counts
 from webapp.b2b.workflow import publish_reports
-from webapp.mail import new_batch, queue_report_email, recipients_by_school
+from webapp.mail import new_batch, queue_report_emails, recipients_by_school
 from webapp.models import (
     AmendmentTask,
     AuditEntry,
@@ -46,11 +46,7 @@ def publish(session: Session, reports: Iterable[Report], officer: object) -> Sen
     """
     drafts = [r for r in reports if r.status == "draft"]
     batch = new_batch()
-    emails = 0
-    recipients = recipients_by_school(session, [r.school for r in drafts])
-    for r in drafts:
-        emails += queue_report_email(session, r, "published", batch,
-                                     recipients=recipients[r.school_id])
+    emails = queue_report_emails(session, drafts, "published", batch)
     published = publish_reports(session, drafts, officer)
     return SendResult(published, batch, emails)
 
@@ -90,13 +86,14 @@ def send_reminders(session: Session, reports: Iterable[Report], officer: object
     emails = 0
     recipients = recipients_by_school(session, [r.school for r in waiting])
     for r in waiting:
-        n = queue_report_email(session, r, "reminder", batch, recipients=recipients[r.school_id])
+        n = len(recipients[r.school_id])
         emails += n
         session.add(Notification(school_id=r.school_id, report_id=r.id,
                                  message=f"Reminder: {r.document_name} (week {r.week}) is "
                                          "waiting for you to check and send back."))
         record(session, officer, "report.reminder", r, school_id=r.school_id, report_id=r.id,
                after={"emails": n})
+    queue_report_emails(session, waiting, "reminder", batch, recipients)
     session.commit()
     return SendResult(waiting, batch, emails)
 
