@@ -12,8 +12,8 @@ echo "b2b-sync on http://$host:$port"
 echo "Email is written to $outbox (set FLASK_MAIL_SERVER to send over SMTP)."
 echo
 pids=()
-if .venv/bin/python -c 'import webapp.jobs' 2>/dev/null; then
-  "$bin/huey_consumer" webapp.jobs.huey -w 2 -k thread -q &
+if .venv/bin/python -c "import webapp.worker" 2>/dev/null; then
+  "$bin/huey_consumer" webapp.worker.huey -w 2 -k thread -q &
   pids+=($!)
 fi
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT INT TERM

@@ -10,7 +10,7 @@ from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
 from webapp import db_setup  # noqa: F401  (SQLite connection tuning)
 from webapp.config import database_url_from_env, default_config
-from webapp.extensions import csrf, db, login_manager, migrate
+from webapp.extensions import csrf, db, limiter, login_manager, migrate
 from webapp.extensions import htmx as htmx_ext  # webapp.htmx is our helper module
 from webapp.templating import AppEnvironment
 
@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     htmx_ext.init_app(app)
+    limiter.init_app(app)
     _init_ui(app)
 
     from webapp import models  # noqa: F401  (every table known to Alembic)
@@ -71,10 +72,11 @@ def _init_ui(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from webapp import access  # noqa: F401  (the user loader)
+    from webapp.api.views import bp as api_bp
     from webapp.auth.views import bp as auth_bp
     from webapp.exports.views import bp as exports_bp
     from webapp.la.views import bp as la_bp
     from webapp.school.views import bp as school_bp
 
-    for bp in (auth_bp, school_bp, la_bp, exports_bp):
+    for bp in (auth_bp, school_bp, la_bp, exports_bp, api_bp):
         app.register_blueprint(bp)

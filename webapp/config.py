@@ -31,6 +31,13 @@ def default_config(instance_path: str) -> dict:
         "MAIL_DEFAULT_SENDER": "management.information@example.org",
         "MAIL_OUTBOX_DIR": str(instance / "outbox"),
         "HUEY_SQLITE_PATH": str(instance / "huey.sqlite3"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "B2B_API_RATE_LIMIT": "120 per minute",
+        "B2B_UPLOAD_MAX_BYTES": 20 * 1024 * 1024,
+        "B2B_DROP_DIR": None,
+        "B2B_DROP_MIN_AGE_SECONDS": 5,
+        "B2B_CYCLE_CRON": "0 2 * * 0",  # Sunday 02:00
     }
 
 

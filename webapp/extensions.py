@@ -1,5 +1,7 @@
 """Flask extensions, created unbound and attached in :func:`webapp.create_app`."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,3 +29,5 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = Htmx()
+# Limits are set per route; storage is memory:// or Redis (RATELIMIT_STORAGE_URI).
+limiter = Limiter(key_func=get_remote_address)

@@ -1,0 +1,108 @@
+"""``flask b2b token ...``, ``flask b2b cycle`` and ``flask b2b intake``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from sqlalchemy import select
+
+from webapp.b2b.intake import create_token, process_queued, revoke_token, scan_drop_folder
+from webapp.extensions import db
+from webapp.models import ApiToken, LocalAuthority, School
+
+
+@click.group("token")
+def token_group() -> None:
+    """API tokens for machine senders."""
+
+
+@token_group.command("create")
+@click.argument("laestab", required=False)
+@click.option("--la", "for_la", is_flag=True, help="A token for the LA's own ONE extract.")
+@click.option("--label", default="", help="What the token is for (shown in lists).")
+def token_create(laestab: str | None, for_la: bool, label: str) -> None:
+    """Create a token for one school (LAESTAB) or, with --la, for the LA extract."""
+    if bool(laestab) == for_la:
+        raise click.UsageError("Give a LAESTAB or --la (one of them).")
+    school = None
+    if laestab:
+        school = db.session.scalar(select(School).where(School.laestab == laestab))
+        if school is None:
+            raise click.ClickException(f"No school with LAESTAB {laestab}.")
+        la = school.la
+    else:
+        la = db.session.scalar(select(LocalAuthority).order_by(LocalAuthority.id))
+        if la is None:
+            raise click.ClickException("No local authority yet: import some data first.")
+    token, raw = create_token(db.session, la=la, school=school, label=label, actor="cli")
+    click.echo(f"Token {token.id} for {school.title if school else 'the LA extract'}:")
+    click.echo(raw)
+    click.echo("Keep it now: it is shown only once.", err=True)
+
+
+@token_group.command("revoke")
+@click.argument("token_id", type=int)
+def token_revoke(token_id: int) -> None:
+    """Revoke a token by its id."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise click.ClickException(f"No token {token_id}.")
+    if revoke_token(db.session, token, "cli"):
+        click.echo(f"Token {token_id} revoked.")
+    else:
+        click.echo(f"Token {token_id} was already revoked.")
+
+
+@token_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def token_list(as_json: bool) -> None:
+    """List tokens (never their secrets)."""
+    rows = [{"id": t.id, "prefix": t.prefix, "label": t.label, "scope": t.side,
+             "school": t.school.laestab if t.school else None, "active": t.active,
+             "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None}
+            for t in db.session.scalars(select(ApiToken).order_by(ApiToken.id))]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r['id']:>4} {r['prefix']}…  {'active ' if r['active'] else 'revoked'} "
+                   f"{r['scope']:6} {r['school'] or '':8} {r['label']}")
+
+
+@click.command("intake")
+def intake_command() -> None:
+    """Import queued uploads and the drop folder's files now."""
+    n = process_queued(db.session)
+    click.echo(f"{n} queued uploads processed.")
+    drop = current_app.config.get("B2B_DROP_DIR")
+    if drop:
+        for r in scan_drop_folder(db.session, Path(drop), min_age_seconds=0):
+            click.echo(f"{r.file}: {r.outcome}" + (f" ({r.reason})" if r.reason else ""))
+
+
+@click.command("cycle")
+@click.option("--week", type=click.IntRange(1, 53), default=None,
+              help="Default: this week (ISO week number).")
+@click.option("--year", type=int, default=None, help="Academic year's first calendar year.")
+def cycle_command(week: int | None, year: int | None) -> None:
+    """Run the weekly cycle now: import what arrived, compare, publish or tell the LA."""
+    from webapp.intake_jobs import run_cycle_now
+
+    try:
+        run = run_cycle_now(academic_year=year, week=week, trigger="cli")
+    except Exception as e:  # noqa: BLE001
+        click.echo(f"The cycle failed ({type(e).__name__}); it is safe to run it again.",
+                   err=True)
+        sys.exit(1)
+    steps = run.steps or {}
+    click.echo(f"Cycle for week {run.week} of {run.academic_year}/"
+               f"{(run.academic_year + 1) % 100:02d}: {run.status}. "
+               + ", ".join(f"{k.replace('_', ' ')}: {v if not isinstance(v, list) else len(v)}"
+                           for k, v in steps.items()))
+
+
+commands: list = [token_group, intake_command, cycle_command]
