@@ -22,6 +22,8 @@ from webapp.b2b.items import RECORD_ITEMS
 from webapp.models import AttendanceYear, Difference, Exclusion, PupilRecord, Report, School
 from webapp.models.base import utcnow
 
+SCHOOLS_PER_CHUNK = 40
+
 # A report the school has sent is what it sent: later data does not rewrite it.
 EDITABLE_STATES = ("draft", "published", "in_progress")
 
@@ -220,20 +222,38 @@ def refresh_reports(
             continue
         if progress:
             progress(1)
-    baselines = {} if full else _baselines(session, academic_year, week, todo)
+    # A chunk of schools at a time, so that memory stays bounded however large the LA.
+    for i in range(0, len(todo), SCHOOLS_PER_CHUNK):
+        chunk = todo[i:i + SCHOOLS_PER_CHUNK]
+        _compare_chunk(session, summary, chunk, reports, states, academic_year, week,
+                       full=full, now=now, actor=actor, progress=progress)
+    session.flush()
+    summary.items_open = session.scalar(
+        select(func.count(Difference.id)).join(Report).where(
+            Report.academic_year == academic_year, Report.week == week,
+            Difference.status == "open")) or 0
+    session.commit()
+    return summary
+
+
+def _compare_chunk(session: Session, summary: CompareSummary, chunk: list[int],
+                   reports: dict[int, Report], states: dict[int, str], academic_year: int,
+                   week: int, *, full: bool, now, actor: str,
+                   progress: Callable[[int], None] | None) -> None:
+    baselines = {} if full else _baselines(session, academic_year, week, chunk)
     dirty, dirty_records = _dirty_records(session, baselines)
-    full_records = _records_of_schools(session, [s for s in todo if s not in baselines])
+    full_records = _records_of_schools(session, [s for s in chunk if s not in baselines])
     _attach_activity(session, [r for rows in (*dirty_records.values(), *full_records.values())
                                for r in rows])
-    existing = _existing_differences(session, [reports[s].id for s in todo])
+    existing = _existing_differences(session, [reports[s].id for s in chunk])
     inserts: list[dict] = []
-    for sid in todo:
+    for sid in chunk:
         report = reports[sid]
         if sid in baselines:
-            rows = dirty_records[sid]
+            rows = dirty_records.pop(sid)
             items = baselines[sid].carried(dirty[sid])
         else:
-            rows = full_records.get(sid, [])
+            rows = full_records.pop(sid, [])
             items = []
         summary.pupils_examined += len(rows)
         items += compare_school([r for r in rows if r["side"] == "school"],
@@ -251,12 +271,6 @@ def refresh_reports(
     if inserts:
         session.execute(insert(Difference), inserts)
     session.flush()
-    summary.items_open = session.scalar(
-        select(func.count(Difference.id)).join(Report).where(
-            Report.academic_year == academic_year, Report.week == week,
-            Difference.status == "open")) or 0
-    session.commit()
-    return summary
 
 
 def _existing_differences(session: Session, report_ids: list[int]
