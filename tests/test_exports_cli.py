@@ -90,6 +90,30 @@ def test_pack_of_one_schools_year_bookmarks_weeks(session, runner, tmp_path):
     assert "B2B reports 2025/26: 1111 Green Abbey School" in flat(pdf_text(out.read_bytes()))
 
 
+def test_pack_of_one_schools_year_as_docx(session, runner, tmp_path):
+    seed_report(session, hard=False)
+    refresh_reports(session, 2025, 18)
+    out = tmp_path / "year.docx"
+    r = runner.invoke(args=["b2b", "pack", "--school", "8861111", "--year", "2025",
+                            "--docx", str(out)])
+    assert r.exit_code == 0, r.output
+    doc = docx.Document(str(out))
+    assert len(doc.sections) == 2
+    heads = [s.header.paragraphs[0].text for s in doc.sections]
+    assert "week 17" in heads[0] and "week 18" in heads[1]
+    assert all("1111 Green Abbey School" in h for h in heads)
+    for s in doc.sections:
+        assert 'w:instr="SECTIONPAGES"' in s.footer.paragraphs[0]._p.xml
+    body = "\n".join(p.text for p in doc.paragraphs)
+    assert body.count("For reference a total of 3 pupil data records were printed") == 2
+    assert any(c.text == f"{TICKED} Joseph" for t in doc.tables for row in t.rows
+               for c in row.cells)
+
+
 def test_pack_needs_a_week_or_a_school(session, runner, tmp_path):
     r = runner.invoke(args=["b2b", "pack", "--pdf", str(tmp_path / "p.pdf")])
     assert r.exit_code != 0 and "--week N" in r.output
+    r = runner.invoke(args=["b2b", "pack", "--week", "17", "--docx", str(tmp_path / "p.docx")])
+    assert r.exit_code != 0 and "for one school" in r.output
+    r = runner.invoke(args=["b2b", "pack", "--week", "17"])
+    assert r.exit_code != 0 and "--pdf FILE" in r.output

@@ -10,7 +10,7 @@ import click
 from sqlalchemy import select
 
 from webapp.b2b.reports import academic_year_of
-from webapp.exports.docx import report_docx
+from webapp.exports.docx import report_docx, reports_docx
 from webapp.exports.packs import build_pack, pack_report_ids, pack_title
 from webapp.exports.pdf import report_pdf
 from webapp.exports.view import printed_report
@@ -67,12 +67,18 @@ def export_command(laestab: str, week: int, year: int | None, pdf_path: Path | N
               help="Academic year by its first calendar year (2026 = 2026/27); default: this one.")
 @click.option("--school", "laestab", default=None,
               help="Only this LAESTAB; without --week, its whole year.")
-@click.option("--pdf", "pdf_path", type=_out, required=True, help="Write the pack here.")
+@click.option("--pdf", "pdf_path", type=_out, help="Write the pack here as PDF.")
+@click.option("--docx", "docx_path", type=_out,
+              help="Write one school's reports here as one .docx (needs --school).")
 def pack_command(week: int | None, year: int | None, laestab: str | None,
-                 pdf_path: Path) -> None:
+                 pdf_path: Path | None, docx_path: Path | None) -> None:
     """Print an LA-wide pack: one PDF, a bookmark per school (or per week)."""
     if week is None and laestab is None:
         raise click.UsageError("Give --week N (every school) or --school LAESTAB (its year).")
+    if pdf_path is None and docx_path is None:
+        raise click.UsageError("Give --pdf FILE, --docx FILE or both.")
+    if docx_path is not None and laestab is None:
+        raise click.UsageError("A .docx pack is for one school: give --school LAESTAB.")
     school = _school(laestab) if laestab else None
     academic_year = _year(year)
     ids = pack_report_ids(db.session, academic_year=academic_year, week=week,
@@ -80,6 +86,12 @@ def pack_command(week: int | None, year: int | None, laestab: str | None,
     if not ids:
         raise click.ClickException("No reports to print. Run `flask b2b compare` first.")
     title = pack_title(academic_year=academic_year, week=week, school=school)
+    if docx_path is not None:
+        docx_path.write_bytes(reports_docx(
+            printed_report(db.session, db.session.get(Report, i)) for i in ids))
+        click.echo(f"{docx_path}: {title}: {len(ids)} reports.")
+    if pdf_path is None:
+        return
     tmp = pdf_path.with_name(pdf_path.name + ".part")
     with click.progressbar(length=len(ids), label="Printing reports", file=sys.stderr,
                            hidden=not sys.stderr.isatty()) as bar, tmp.open("wb") as out:

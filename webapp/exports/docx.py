@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from docx import Document
-from docx.enum.section import WD_ORIENT
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.text import WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -148,28 +148,42 @@ def _field(paragraph, instr: str) -> None:
     paragraph._p.append(fld)
 
 
-def _document(header_left: str, header_right: str, footer_left: str):
+def _document():
     doc = Document()
     style = doc.styles["Normal"]
     style.font.name = BODY_FONT
     style.font.size = Pt(9.5)
-    section = doc.sections[0]
+    return doc
+
+
+def _page_setup(section, printed: PrintedReport, *, pages_field: str) -> None:
+    """A4, margins, and the header and footer: school, week, "Page X of Y"."""
+    view = printed.view
     section.orientation = WD_ORIENT.PORTRAIT
     section.page_width, section.page_height = Mm(210), Mm(297)
     section.left_margin = section.right_margin = Mm(15)
     section.top_margin, section.bottom_margin = Mm(20), Mm(18)
+    section.header.is_linked_to_previous = False
+    section.footer.is_linked_to_previous = False
     head = section.header.paragraphs[0]
-    head.text = _clean(f"{header_left}\t\t{header_right}")
+    head.text = _clean(f"{view.school_title}\t\t{view.document_name} – week {view.week}, "
+                       f"{view.academic_year_label}")
     foot = section.footer.paragraphs[0]
-    foot.add_run(_clean(f"{footer_left}\t\tPage "))
+    foot.text = ""
+    foot.add_run(_clean(f"{view.la_name} – Management Information – B2B\t\tPage "))
     _field(foot, "PAGE")
     foot.add_run(" of ")
-    _field(foot, "NUMPAGES")
+    _field(foot, pages_field)
     for p in (head, foot):
         for r in p.runs:
             r.font.size = Pt(8)
             r.font.color.rgb = RGBColor(0x50, 0x5A, 0x5F)
-    return doc
+    # Each report's pages are counted from 1, as if printed on its own.
+    pg = section._sectPr.find(qn("w:pgNumType"))
+    if pg is None:
+        pg = OxmlElement("w:pgNumType")
+        section._sectPr.append(pg)
+    pg.set(qn("w:start"), "1")
 
 
 def _when(dt: datetime | None) -> str:
@@ -265,12 +279,8 @@ def _annex(doc, printed: PrintedReport) -> None:
             doc.add_paragraph("No amendments to ONE were needed.")
 
 
-def report_docx(printed: PrintedReport) -> bytes:
-    """The report as a Word document, laid out like the seed's B2BreportWeekXX.doc."""
+def _report(doc, printed: PrintedReport) -> None:
     view = printed.view
-    doc = _document(view.school_title, f"{view.document_name} – week {view.week}, "
-                    f"{view.academic_year_label}",
-                    f"{view.la_name} – Management Information – B2B")
     _front_page(doc, printed)
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     doc.add_heading("Pupil data differences", level=1)
@@ -285,6 +295,28 @@ def report_docx(printed: PrintedReport) -> bytes:
     p.add_run(f"{view.records_printed} pupil data records").bold = True
     p.add_run(" were printed")
     _annex(doc, printed)
+
+
+def _save(doc) -> bytes:
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
+
+
+def report_docx(printed: PrintedReport) -> bytes:
+    """The report as a Word document, laid out like the seed's B2BreportWeekXX.doc."""
+    doc = _document()
+    _page_setup(doc.sections[0], printed, pages_field="NUMPAGES")
+    _report(doc, printed)
+    return _save(doc)
+
+
+def reports_docx(printed: Iterable[PrintedReport]) -> bytes:
+    """Several reports (one school's year) in one Word document: a section each, with its
+    own header and its own "Page X of Y" (Word's SECTIONPAGES)."""
+    doc = _document()
+    for i, p in enumerate(printed):
+        section = doc.sections[0] if i == 0 else doc.add_section(WD_SECTION.NEW_PAGE)
+        _page_setup(section, p, pages_field="SECTIONPAGES")
+        _report(doc, p)
+    return _save(doc)
