@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, and_, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from webapp.b2b.amendments import open_task_counts
 from webapp.b2b.audit import record
@@ -260,15 +260,24 @@ class TaskPage:
         return max(1, -(-self.total // self.per_page))
 
 
+def task_count(session: Session, f: TaskFilters, la_id: int | None, me_id: int | None
+               ) -> int:
+    q = task_query(f, la_id, me_id).order_by(None).with_only_columns(AmendmentTask.id)
+    return session.scalar(select(func.count()).select_from(q.subquery())) or 0
+
+
 def task_page(session: Session, f: TaskFilters, la_id: int, me_id: int | None,
               page: int = 1, per_page: int = 50) -> TaskPage:
-    q = task_query(f, la_id, me_id)
-    total = session.scalar(select(func.count()).select_from(q.order_by(None).subquery())) or 0
+    total = task_count(session, f, la_id, me_id)
     page = max(1, min(page, max(1, -(-total // per_page))))
+    # The page's rows first (ordered, limited), then what they show in a query or two:
+    # joining all of that before the LIMIT makes the database sort far more.
     tasks = list(session.scalars(
-        q.options(joinedload(AmendmentTask.school), joinedload(AmendmentTask.report),
-                  joinedload(AmendmentTask.assigned_to), joinedload(AmendmentTask.decided_by),
-                  joinedload(AmendmentTask.completed_by))
+        task_query(f, la_id, me_id)
+        .options(selectinload(AmendmentTask.school), selectinload(AmendmentTask.report),
+                 selectinload(AmendmentTask.assigned_to),
+                 selectinload(AmendmentTask.decided_by),
+                 selectinload(AmendmentTask.completed_by))
         .limit(per_page).offset((page - 1) * per_page)))
     return TaskPage(tasks, total, page, per_page)
 

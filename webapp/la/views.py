@@ -223,8 +223,8 @@ def tasks():
 
 
 def _open_count() -> int:
-    return la_workflow.task_page(db.session, la_workflow.TaskFilters(), current_user.la_id,
-                                 current_user.id, per_page=1).total
+    return la_workflow.task_count(db.session, la_workflow.TaskFilters(), current_user.la_id,
+                                  current_user.id)
 
 
 def _rows_response(done: int, skipped: int):
