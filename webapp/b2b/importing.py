@@ -285,6 +285,7 @@ class _Importer:
                     inserts.append({**items, "side": self.side, "school_id": sid,
                                     "record_key": key, "content_hash": h,
                                     "import_batch_id": self.batch.id,
+                                    "created_batch_id": self.batch.id, "item_batches": None,
                                     "created_at": self.now, "changed_at": self.now})
                     self.summary.new += 1
                 else:
@@ -294,9 +295,12 @@ class _Importer:
                     if h == old["content_hash"]:
                         self.summary.unchanged += 1
                     else:
+                        sources = dict(old["item_batches"] or {})
+                        sources.update({k: self.batch.id for k in RECORD_ITEMS
+                                        if items[k] != old[k]})
                         updates.append({**items, "id": old["id"], "content_hash": h,
                                         "import_batch_id": self.batch.id,
-                                        "changed_at": self.now})
+                                        "item_batches": sources, "changed_at": self.now})
                         self.summary.changed += 1
                 if p.attendance:
                     with_attendance.append((sid, key, p))
@@ -311,7 +315,8 @@ class _Importer:
         if not keyed:
             return {}
         cols = [PupilRecord.id, PupilRecord.school_id, PupilRecord.record_key,
-                PupilRecord.content_hash] + [getattr(PupilRecord, k) for k in RECORD_ITEMS]
+                PupilRecord.content_hash, PupilRecord.item_batches] + [
+            getattr(PupilRecord, k) for k in RECORD_ITEMS]
         school_ids = {k[0] for k in keyed}
         keys = {k[1] for k in keyed}
         rows = self.s.execute(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
@@ -54,6 +54,10 @@ class PupilRecord(db.Model):
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Provenance: the batch that created the record, and for each item changed since,
+    # the batch that last changed it ({"forename": 12, ...}).
+    created_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    item_batches: Mapped[dict | None] = mapped_column(JSON)
 
     upn: Mapped[str | None] = mapped_column(String(20))
     former_upn: Mapped[str | None] = mapped_column(String(20))
@@ -90,6 +94,7 @@ class PupilRecord(db.Model):
     traveller: Mapped[str | None] = mapped_column(String(1))
 
     school = relationship("School")
+    import_batch = relationship("ImportBatch", foreign_keys=[import_batch_id])
     exclusions: Mapped[list[Exclusion]] = relationship(
         back_populates="pupil", cascade="all, delete-orphan", order_by="Exclusion.start_date"
     )

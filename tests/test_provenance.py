@@ -1,0 +1,52 @@
+"""Each side's value names the import (or upload) that supplied it, and earlier decisions
+on the same item are shown beside a new difference."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tests.factories import import_csv, import_ctf, make_school, pupil
+from webapp.b2b.formats.writers import write_ctf
+from webapp.b2b.intake import create_token, process_queued, receive_upload, token_for
+from webapp.b2b.provenance import provenance_for
+from webapp.b2b.reports import refresh_reports
+from webapp.models import Difference, Report
+
+JOE = pupil("X886111110001", "Bloggs", "Joe", "2006-01-26", "M")
+
+
+def _diff(session, week, field="forename"):
+    report = session.scalar(select(Report).where(Report.week == week))
+    d = session.scalar(select(Difference).where(Difference.report_id == report.id,
+                                                Difference.field_key == field))
+    return report, d
+
+
+def test_sources_per_value_and_earlier_decisions(session):
+    school = make_school(session)
+    token = token_for(session, create_token(session, la=school.la, school=school,
+                                            label="SIMS", actor="t")[1])
+    receive_upload(session, token, write_ctf(laestab="8861111", school_name="Green Abbey",
+                                             pupils=[JOE]), "sims-week11.xml")
+    process_queued(session)
+    import_csv(session, "8861111", [{**JOE, "forename": "Joseph"}])
+    refresh_reports(session, 2025, 11)
+    report, d = _diff(session, 11)
+    p = provenance_for(session, report, [d])[d.id]
+    assert p.school.via.startswith("API upload") and p.school.file_name == "sims-week11.xml"
+    assert p.la.via == "import" and p.la.file_name == "la-8861111.csv"
+    assert p.earlier == []
+
+    d.choice = "school"
+    session.commit()
+    # Next week the school's DOB changes, the forename difference is still there.
+    import_ctf(session, "8861111", [{**JOE, "dob": "2006-01-27"}])
+    refresh_reports(session, 2025, 12)
+    report12, d12 = _diff(session, 12)
+    p12 = provenance_for(session, report12, [d12])[d12.id]
+    assert p12.earlier == ["school confirmed Joe, week 11 2025/26"]
+    # The forename was not changed by the new file: still from the first upload.
+    assert p12.school.file_name == "sims-week11.xml"
+    _, dob = _diff(session, 12, "dob")
+    assert provenance_for(session, report12, [dob])[dob.id].school.file_name == \
+        "school-8861111.xml"
