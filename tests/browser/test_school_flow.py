@@ -141,6 +141,7 @@ def test_school_resolves_sends_recalls_and_sends_again(live_server, page, artifa
     _no_serious_axe_violations(page, "home")
     page.get_by_role("link", name="B2BreportWeek17").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("1111 Green Abbey School")
+    page.wait_for_load_state("load")  # htmx binds its forms once the page has loaded
     _counter(page, "0 of 8 differences resolved")
     _no_serious_axe_violations(page, "report")
     page.screenshot(path=str(artifacts / "school-report-before.png"), full_page=True)
@@ -238,6 +239,7 @@ def _open_report(page: Page, base: str, email: str) -> None:
     _sign_in(page, email)
     page.get_by_role("link", name="B2BreportWeek17").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("1111 Green Abbey School")
+    page.wait_for_load_state("load")  # htmx binds its forms once the page has loaded
 
 
 def test_two_people_on_one_report_neither_loses_a_choice(live_server, new_page, artifacts):
