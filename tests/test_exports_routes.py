@@ -10,7 +10,7 @@ from lxml import etree
 
 from tests.export_fixtures import seed_report
 from tests.factories import make_school, make_user
-from tests.test_exports import flat, pdf_text
+from tests.test_exports import flat, pdf_text, squeezed
 from webapp.b2b.formats.ctf import read_ctf
 from webapp.exports.view import EMPTY, TICKED
 
@@ -83,3 +83,28 @@ def test_anonymous_is_sent_to_sign_in(client, report, suffix):
     r = client.get(url(report, suffix))
     assert r.status_code in (302, 401)
     assert r.status_code != 200 and b"%PDF" not in r.data
+
+
+def test_page_pdf_and_docx_show_the_same_rows(session, client, login_as, report):
+    """The school's page and both downloads render one view model: same values."""
+    import html as html_lib
+    import re
+
+    from webapp.b2b.report_view import build_report_view
+
+    login_as(make_user(session, school=report.school, email="head@1111.test"))
+    page = client.get(f"/school/reports/{report.id}")
+    assert page.status_code == 200
+    page_text = flat(html_lib.unescape(re.sub(r"<[^>]+>", " ", page.get_data(as_text=True))))
+    pdf = flat(pdf_text(client.get(url(report, "report.pdf")).data))
+    doc = docx.Document(io.BytesIO(client.get(url(report, "report.docx")).data))
+    cells = {c.text for t in doc.tables for row in t.rows for c in row.cells}
+    view = build_report_view(session, report)
+    for pupil in view.pupils:
+        for row in pupil.rows:
+            for value in (row.school_value, row.la_value):
+                if value:
+                    assert value in page_text, value
+                    # Long words wrap mid-word in the PDF's narrow cells.
+                    assert squeezed(value) in squeezed(pdf), value
+                    assert any(value in c for c in cells), value
