@@ -242,3 +242,50 @@ def test_queue_paginates(client, session, login_as, n):
     assert f"{n} tasks, page 1 of 3" in first and 'rel="next"' in first
     last = client.get("/la/tasks?page=3").get_data(as_text=True)
     assert last.count('class="govuk-table__row app-task"') == n - 100
+
+
+def test_school_sees_the_receipt_at_once_in_previously_sent(app, session, login_as):
+    report, staff, officer = sent_seed_report(session)
+    la_client, school_client = app.test_client(), app.test_client()
+    with school_client.session_transaction() as s:
+        s["_user_id"] = staff.get_id()
+    before = school_client.get("/school/sent").get_data(as_text=True)
+    assert "Not yet received" in before and "Recall" in before
+    with la_client.session_transaction() as s:
+        s["_user_id"] = officer.get_id()
+    la_client.post(f"/la/reports/{report.id}/receive", data={"csrf_token": csrf_token(la_client)})
+    after = school_client.get("/school/sent").get_data(as_text=True)
+    assert "Not yet received" not in after and "by Olive Officer" in after
+    assert ">Recall" not in after
+
+
+def test_two_officers_posting_complete_at_once_make_one_amendment(app, session):
+    import threading
+
+    report, staff, officer, _ = received_seed_report(session)
+    second = make_user(session, role="la_officer", email="second@la.test", name="Second")
+    task_id = session.scalar(select(AmendmentTask.id).where(AmendmentTask.new_value == "Joe"))
+    clients = []
+    for user in (officer, second):
+        c = app.test_client()
+        with c.session_transaction() as s:
+            s["_user_id"] = user.get_id()
+        clients.append((c, csrf_token(c)))
+    session.close()
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def post(c, token):
+        barrier.wait()
+        r = c.post(f"/la/tasks/{task_id}/complete", data={"csrf_token": token}, headers=HX)
+        statuses.append(r.status_code)
+
+    threads = [threading.Thread(target=post, args=ct) for ct in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert statuses == [200, 200]
+    assert session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "task.done")) == 1
+    assert _la_record(session, report.school_id, "10001").forename == "Joe"
