@@ -327,6 +327,7 @@ def test_sent_list_filters_and_recall_only_before_received(client, session, seed
     assert _audit(session, "report.recalled") == 1
     assert "B2BreportWeek17" not in client.get("/school/sent?show=waiting").text
     assert "Recalled" in client.get("/school/sent?show=all").text
+    assert client.get(f"/school/submissions/{sub.id}/copy").status_code == 410
     # Sent again, then received by the LA: no more recall.
     from webapp.b2b.workflow import send_report
 

@@ -200,7 +200,7 @@ def test_school_resolves_sends_recalls_and_sends_again(live_server, page, artifa
     expect(_row(page, "LA Address").get_by_label("School Data")).to_be_checked()
     page.screenshot(path=str(artifacts / "school-report-answered.png"), full_page=True)
 
-    _send(page)
+    _send(page, screenshot=artifacts / "school-check-answers.png")
     page.get_by_role("link", name="Sent and Not Yet Received").click()
     sent_row = page.locator("tbody tr", has_text="B2BreportWeek17")
     expect(sent_row).to_contain_text("Not yet received")
@@ -218,10 +218,12 @@ def test_school_resolves_sends_recalls_and_sends_again(live_server, page, artifa
     expect(page.locator("tbody")).to_contain_text("Recalled")
 
 
-def _send(page: Page) -> None:
+def _send(page: Page, screenshot: Path | None = None) -> None:
     page.get_by_role("button", name="Send to LA").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Check your answers before sending")
+    if screenshot is not None:
+        page.screenshot(path=str(screenshot), full_page=True)
     page.get_by_role("button", name="Send to LA").click()
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
         "Your report has been sent to Kent County Council")
