@@ -64,6 +64,8 @@ CASES = {
     "csv not utf8": (_bad_csv(row="8861111,L886111110002,Sm\xeft\xe9,Ann,,F,2010-02-01"
                               + "," * 16 + "\n").replace("\xef".encode(), b"\xef")
                      .replace("\xe9".encode(), b"\xe9"), "line 3: the file is not valid UTF-8"),
+    "csv control character": (_bad_csv(row="8861111,L886111110002,Sm\x07th,Ann,,F,2010-02-01"
+                                      + "," * 16 + "\n"), "line 3: a value contains a control"),
     "empty": (b"", "not a CTF XML file"),
     "binary": (b"\x00\x01\x02PK\x03\x04", "not a CTF XML file"),
 }

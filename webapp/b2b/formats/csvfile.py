@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from typing import IO
 
@@ -40,6 +41,9 @@ ATTENDANCE_COLUMNS: tuple[str, ...] = (
     "laestab", "upn", "academic_year", "sessions_possible", "sessions_attended",
     "sessions_authorised", "sessions_unauthorised", "attendance_start_date", "marks",
 )
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def check_utf8(data: bytes) -> None:
@@ -78,6 +82,8 @@ def _rows(source: IO[bytes], required: tuple[str, ...], optional: tuple[str, ...
             line = reader.line_num
             if not row or all(not c.strip() for c in row):
                 continue
+            if any(_CONTROL.search(c) for c in row):
+                raise ImportRefused("a value contains a control character", f"line {line}")
             if len(row) != len(header):
                 raise ImportRefused(f"expected {len(header)} columns, found {len(row)}",
                                     f"line {line}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
@@ -15,11 +16,15 @@ from webapp.b2b.formats.csvfile import PUPIL_COLUMNS
 Row = Mapping[str, object]
 
 
+# Characters XML 1.0 cannot carry at all (C0 controls other than tab, newline, return).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
 def _sub(parent: etree._Element, tag: str, value: object) -> etree._Element | None:
     if value is None:
         return None
     el = etree.SubElement(parent, tag)
-    el.text = str(value)
+    el.text = _NOT_XML.sub("", str(value))
     return el
 
 
