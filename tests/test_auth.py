@@ -173,3 +173,17 @@ def test_forgotten_password_needs_an_address(client, csrf):
                     data={"csrf_token": csrf("/forgotten-password"), "email": "not an address"})
     assert r.status_code == 400 and "in the correct format" in r.text
     assert "<title>Error: " in r.text
+
+
+def test_session_ended_on_htmx_returns_to_the_page_after_sign_in(client, seed_report, csrf):
+    rid = seed_report.report.id
+    r = client.post(f"/school/differences/{seed_report.report.differences[0].id}/decision",
+                    data={"choice": "la"},
+                    headers={**HX, "HX-Current-URL": f"http://localhost/school/reports/{rid}"})
+    assert r.headers["HX-Redirect"] == f"/sign-in?next=/school/reports/{rid}"
+    # A page on another site is never where they are sent back to.
+    r = client.get("/school/", headers={**HX, "HX-Current-URL": "http://evil.example/x"})
+    assert r.headers["HX-Redirect"] == "/sign-in"
+    r = _sign_in(client, csrf, seed_report.user.email, PASSWORD,
+                 next_url=f"/school/reports/{rid}")
+    assert r.headers["Location"] == f"/school/reports/{rid}"

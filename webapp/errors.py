@@ -4,6 +4,7 @@ pupil data (messages here are fixed text, not built from the request)."""
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from flask import Flask, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -62,10 +63,15 @@ def handle_csrf(e: CSRFError):
 
 def unauthorized():
     """flask-login's answer to a signed-out user: htmx gets ``HX-Redirect``."""
+    if is_htmx():
+        # Back to the page they were on, not to the fragment URL htmx asked for.
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        back = None
+        if current.netloc in ("", request.host) and current.path.startswith("/"):
+            back = current.path + (f"?{current.query}" if current.query else "")
+        return redirect_htmx(url_for("auth.sign_in", next=back))
     target = url_for("auth.sign_in", next=request.full_path if request.method == "GET"
                      else None)
-    if is_htmx():
-        return redirect_htmx(target)
     return vary(redirect(target))
 
 
