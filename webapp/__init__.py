@@ -77,6 +77,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.exports.views import bp as exports_bp
     from webapp.la.views import bp as la_bp
     from webapp.school.views import bp as school_bp
+    from webapp.tokens.views import bp as tokens_bp
 
-    for bp in (auth_bp, school_bp, la_bp, exports_bp, api_bp):
+    for bp in (auth_bp, school_bp, la_bp, exports_bp, api_bp, tokens_bp):
         app.register_blueprint(bp)

@@ -1,0 +1,51 @@
+"""LA admins create, list and revoke API tokens in the web page."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from tests.factories import make_school, make_user
+from webapp.b2b.intake import token_for
+from webapp.models import ApiToken
+
+
+def _csrf(client, url):
+    html = client.get(url).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_admin_creates_sees_once_and_revokes(client, session, login_as):
+    school = make_school(session)
+    login_as(make_user(session, role="la_admin", email="admin@la.test"))
+    token = _csrf(client, "/la/tokens/")
+    r = client.post("/la/tokens/", data={"csrf_token": token, "scope": str(school.id),
+                                         "label": "SIMS export"})
+    assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
+    secret = re.search(r'<code id="secret">(b2b_[^<]+)</code>', r.get_data(as_text=True))[1]
+    assert token_for(session, secret).school_id == school.id
+    listing = client.get("/la/tokens/").get_data(as_text=True)
+    assert "SIMS export" in listing and secret not in listing
+    t = session.scalar(select(ApiToken))
+    r = client.post(f"/la/tokens/{t.id}/revoke", data={"csrf_token": token})
+    assert r.status_code == 302
+    session.expire_all()
+    assert token_for(session, secret) is None
+
+
+def test_only_la_admins(client, session, login_as):
+    school = make_school(session)
+    assert client.get("/la/tokens/").status_code in (302, 401)
+    login_as(make_user(session, school=school))
+    assert client.get("/la/tokens/").status_code in (403, 404)
+    login_as(make_user(session, role="la_officer", email="officer@la.test"))
+    assert client.get("/la/tokens/").status_code == 403
+
+
+def test_post_without_csrf_is_refused(client, session, login_as):
+    make_school(session)
+    login_as(make_user(session, role="la_admin", email="admin@la.test"))
+    r = client.post("/la/tokens/", data={"scope": "la", "label": "x"})
+    assert r.status_code == 400
+    assert session.scalar(select(ApiToken)) is None

@@ -1,0 +1,1 @@
+"""LA admins manage the upload API's tokens."""
