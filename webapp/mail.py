@@ -16,7 +16,7 @@ import logging
 import re
 import uuid
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, url_for
@@ -256,11 +256,15 @@ def retry_failed(session: Session) -> int:
     return n
 
 
-def progress(session: Session, batch: str | None = None) -> dict[str, int]:
-    """How many messages are queued, sending, sent and failed (for one batch, or all)."""
+def progress(session: Session, batch: str | None = None, *, since: datetime | None = None
+             ) -> dict[str, int]:
+    """How many messages are queued, sending, sent and failed (for one batch, or all, or
+    those queued since a time; anything not yet sent is always counted)."""
     q = select(OutboundEmail.status, func.count()).group_by(OutboundEmail.status)
     if batch is not None:
         q = q.where(OutboundEmail.batch == batch)
+    if since is not None:
+        q = q.where((OutboundEmail.created_at >= since) | (OutboundEmail.status != "sent"))
     counts = {s: 0 for s in ("queued", "sending", "sent", "failed")}
     for status, n in session.execute(q):
         counts[status] = n

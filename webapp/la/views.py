@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask import (
     Blueprint,
@@ -104,7 +104,7 @@ def dashboard():
         Report.academic_year == year).distinct().order_by(Report.week)))
     return render_template("la/dashboard.html", title=f"Schools – week {week}", board=board,
                            weeks=weeks, state=request.args.get("state") or "",
-                           states=la_workflow.STATES, mail=progress(db.session),
+                           states=la_workflow.STATES, mail=_mail(),
                            chase_days=current_app.config["B2B_CHASE_DAYS"])
 
 
@@ -147,8 +147,12 @@ def remind():
 @bp.get("/mail")
 @la_required
 def mail_progress():
-    return vary(make_response(render_template("la/_mail_progress.html",
-                                              mail=progress(db.session))))
+    return vary(make_response(render_template("la/_mail_progress.html", mail=_mail())))
+
+
+def _mail() -> dict[str, int]:
+    # The last day's emails, and any still waiting however old.
+    return progress(db.session, since=la_workflow.utcnow() - timedelta(days=1))
 
 
 @bp.post("/mail/retry")
