@@ -107,3 +107,15 @@ def run_cycle_now(*, academic_year: int | None = None, week: int | None = None,
 def weekly_cycle() -> str:
     with _app_context():
         return run_cycle_now().status
+
+
+@huey.periodic_task(crontab(minute="30", hour="3"))
+def nightly_purge() -> dict:
+    """Every night at 03:30: the retention periods (docs/security.md)."""
+    from webapp.b2b.retention import purge
+
+    with _app_context() as app:
+        cfg = app.config
+        return purge(db.session, copy_days=cfg["B2B_COPY_DAYS"],
+                     report_years=cfg.get("B2B_RETENTION_YEARS", 2),
+                     import_days=cfg.get("B2B_IMPORT_RETENTION_DAYS", 400)).__dict__

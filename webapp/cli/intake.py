@@ -105,4 +105,18 @@ def cycle_command(week: int | None, year: int | None) -> None:
                            for k, v in steps.items()))
 
 
-commands: list = [token_group, intake_command, cycle_command]
+@click.command("purge")
+def purge_command() -> None:
+    """Apply the retention periods (docs/security.md): expired copies, old reports, old
+    imports. The audit log is kept."""
+    from webapp.b2b.retention import purge
+
+    cfg = current_app.config
+    r = purge(db.session, copy_days=cfg["B2B_COPY_DAYS"],
+              report_years=cfg.get("B2B_RETENTION_YEARS", 2),
+              import_days=cfg.get("B2B_IMPORT_RETENTION_DAYS", 400))
+    click.echo(f"Removed: {r.copies} expired copies, {r.reports} old reports, "
+               f"{r.batches} old import batches, {r.uploads} old uploads.")
+
+
+commands: list = [token_group, intake_command, cycle_command, purge_command]
