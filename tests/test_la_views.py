@@ -106,6 +106,7 @@ def test_dashboard_shows_states_counts_and_overdue_with_reminder(client, session
     assert {e.recipient for e in emails} == {"headteacher@1111.test", "office@1111.test"}
     assert session.scalar(select(func.count()).select_from(AuditEntry).where(
         AuditEntry.action == "report.reminder", AuditEntry.actor_id == officer.id)) == 1
+    assert "Reminded " in client.get(f"/la/?year={YEAR}&week={WEEK}").get_data(as_text=True)
 
 
 def test_publish_chosen_schools_from_the_web_queues_emails(client, session, login_as):

@@ -90,8 +90,15 @@ def bind_storage(app: Flask) -> None:
 # -- email --------------------------------------------------------------------------------
 
 @huey.task()
-def send_emails(ids: Sequence[int]) -> dict[str, list[int]]:
-    """Send these outbound emails; failures are scheduled again after a back-off."""
+def send_emails(ids: Sequence[int]) -> None:
+    """Send these outbound emails; failures are scheduled again after a back-off.
+
+    Returns nothing, so that huey keeps no result for it (the table is the record)."""
+    send_now(ids)
+
+
+def send_now(ids: Sequence[int]) -> dict[str, list[int]]:
+    """What :func:`send_emails` does, returning which messages went and which failed."""
     from webapp.mail import MAX_ATTEMPTS, deliver
     from webapp.models import OutboundEmail
 
@@ -144,7 +151,7 @@ def requeue_due() -> int:
 
 
 @huey.periodic_task(crontab(minute="*"))
-def sweep_outbox() -> int:
+def sweep_outbox() -> None:
     """Every minute: anything still waiting (the queue was down, a worker died) goes out."""
     from webapp.mail import deliver, due_ids
 
@@ -152,4 +159,5 @@ def sweep_outbox() -> int:
         ids = due_ids(db.session)
         for i in range(0, len(ids), CHUNK):
             deliver(db.session, ids[i:i + CHUNK])
-        return len(ids)
+        if ids:
+            log.info("the sweep sent %d waiting emails", len(ids))

@@ -131,6 +131,7 @@ class SchoolRow:
     items: int = 0
     open_tasks: int = 0
     sims_waiting: int = 0
+    reminded_at: datetime | None = None
 
     @property
     def colour(self) -> str:
@@ -188,6 +189,10 @@ def dashboard(session: Session, la_id: int, academic_year: int, week: int, *,
                   .group_by(AuditEntry.report_id))
         last = dict(session.execute(select(AuditEntry.report_id, AuditEntry.actor).where(
             AuditEntry.id.in_(latest))).all())
+    reminded = dict(session.execute(
+        select(AuditEntry.report_id, func.max(AuditEntry.at)).where(
+            AuditEntry.report_id.in_(report_ids), AuditEntry.action == "report.reminder")
+        .group_by(AuditEntry.report_id)).all()) if report_ids else {}
     rows = []
     for school, report in pairs:
         c = counts.get(report.id, {}) if report is not None else {}
@@ -199,7 +204,8 @@ def dashboard(session: Session, la_id: int, academic_year: int, week: int, *,
             actor=last.get(report.id) if report is not None else None,
             overdue=report is not None and is_overdue(report, now, chase_days),
             decided=c.get("decided", 0), items=c.get("items", 0), open_tasks=n_tasks,
-            sims_waiting=sims.get(report.id, 0) if report is not None else 0))
+            sims_waiting=sims.get(report.id, 0) if report is not None else 0,
+            reminded_at=reminded.get(report.id) if report is not None else None))
     board = Dashboard(academic_year, week, rows, total=len(rows))
     board.counts = dict(Counter(r.state for r in rows))
     board.overdue = sum(r.overdue for r in rows)
