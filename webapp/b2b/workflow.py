@@ -54,8 +54,18 @@ def mark_opened(session: Session, report: Report, actor: object) -> bool:
     first time; returns whether it was."""
     if report.opened_at is not None or getattr(actor, "is_la", False):
         return False
-    report.opened_at = utcnow()
-    report.opened_by_id = getattr(actor, "id", None)
+    # End the page's read transaction first: on SQLite a transaction that has read and
+    # then writes fails at once ("database is locked") if another writer got in between,
+    # whereas one that starts with its write waits its turn. The conditional update also
+    # makes two first opens at once record one.
+    session.commit()
+    claimed = session.execute(
+        update(Report).where(Report.id == report.id, Report.opened_at.is_(None))
+        .values(opened_at=utcnow(), opened_by_id=getattr(actor, "id", None))
+        .execution_options(synchronize_session=False)).rowcount
+    if not claimed:
+        session.rollback()
+        return False
     record(session, actor, "report.opened", report, school_id=report.school_id,
            report_id=report.id)
     session.commit()
