@@ -284,3 +284,15 @@ def test_two_officers_completing_the_same_task_at_once_amend_once(app, session):
         AuditEntry.action == "task.done")) == 1
     task = session.get(AmendmentTask, task_id)
     assert task.status == "done" and task.completed_by_id in officer_ids
+
+
+def test_a_value_too_long_for_the_record_completes_without_writing_it(session):
+    report, staff, officer, _ = received_seed_report(session)
+    dob = session.scalar(select(AmendmentTask).where(AmendmentTask.field_key == "dob"))
+    dob.new_value = "not a date at all, far too long"
+    session.commit()
+    result = amendments.complete_task(session, dob.id, officer)
+    assert result.done == [dob.id]
+    assert _la_record(session, report.school_id, "10002").dob == "2007-09-26"
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "task.done"))
+    assert entry.after["note"] == "value does not fit the record held here"

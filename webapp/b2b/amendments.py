@@ -281,9 +281,17 @@ def _apply(session: Session, t: AmendmentTask, records: dict[int, PupilRecord],
         return {**base, **before}, {**base, **{p: getattr(la, p) for p in parts}}
     if t.field_key not in RECORD_ITEMS:
         return base, {**base, "note": "not held here"}
+    if not _fits(t.field_key, t.new_value):
+        # ONE is amended by the officer; our copy catches up with the next LA extract.
+        return base, {**base, "note": "value does not fit the record held here"}
     old = getattr(la, t.field_key)
     setattr(la, t.field_key, t.new_value)
     return {**base, "value": old}, {**base, "value": t.new_value}
+
+
+def _fits(column: str, value: str | None) -> bool:
+    length = getattr(PupilRecord.__table__.c[column].type, "length", None)
+    return value is None or length is None or len(value) <= length
 
 
 def _add_la_record(session: Session, school: PupilRecord, start_date: str | None,
