@@ -160,6 +160,7 @@ def test_receive_from_the_report_page_and_the_school_sees_it(client, session, lo
     history = client.get(f"/la/reports/{report.id}/history").get_data(as_text=True)
     for action in ("report: published", "report: sent", "report: received"):
         assert action in history
+    assert "Forename, Joe Bloggs" in history  # what each decision was about
 
 
 def test_queue_lists_oldest_first_and_filters(client, session, login_as):

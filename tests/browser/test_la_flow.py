@@ -99,6 +99,8 @@ def test_receive_work_the_queue_and_close(app, session, live_server, page, artif
     page.get_by_role("button", name="Complete selected").click()
     expect(page.get_by_text("1 amendment made in ONE.")).to_be_visible()
     expect(page.locator("#open-count")).to_have_text("0 open tasks")
+    # The queue still shows what it showed ("Any" status): three settled tasks.
+    expect(page.locator("tr.app-task")).to_have_count(3)
     assert page.evaluate("window.__noReload") is True  # all of that without a reload
     shot("07-all-done")
 
@@ -108,6 +110,8 @@ def test_receive_work_the_queue_and_close(app, session, live_server, page, artif
     page.get_by_role("link", name="View the report's history").click()
     expect(page.get_by_text("task: rejected")).to_be_visible()
     expect(page.get_by_text("report: closed")).to_be_visible()
+    expect(page.locator("td", has_text="task: done").filter(
+        has_text="Forename, Joe Bloggs")).to_be_visible()
     shot("09-history")
 
     db.session.remove()

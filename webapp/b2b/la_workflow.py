@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from webapp.b2b.amendments import open_task_counts
 from webapp.b2b.audit import record
+from webapp.b2b.catalogue import FIELDS_BY_KEY
 from webapp.b2b.reports import report_counts
 from webapp.b2b.workflow import publish_reports
 from webapp.mail import new_batch, queue_report_emails, recipients_by_school
@@ -314,6 +315,35 @@ def report_history(session: Session, report_id: int) -> list[AuditEntry]:
     """Every logged change to the report, its decisions and its tasks, oldest first."""
     return list(session.scalars(select(AuditEntry).where(AuditEntry.report_id == report_id)
                                 .order_by(AuditEntry.at, AuditEntry.id)))
+
+
+def history_subjects(session: Session, entries: Sequence[AuditEntry]) -> dict[tuple, str]:
+    """What each decision or task entry was about ("Forename, Joe Bloggs"), by
+    ``(object_type, object_id)``, for the history page."""
+    from webapp.models import Difference
+
+    def label(field_key: str, forename: str | None, surname: str | None) -> str:
+        f = FIELDS_BY_KEY.get(field_key)
+        who = " ".join(p for p in (forename, surname) if p)
+        name = f.label if f else field_key.partition(".")[0].replace("_", " ").capitalize()
+        return f"{name}, {who}" if who else name
+
+    out: dict[tuple, str] = {}
+    diff_ids = {e.object_id for e in entries if e.object_type == "difference" and e.object_id}
+    task_ids = {e.object_id for e in entries if e.object_type == "amendmenttask" and e.object_id}
+    task_ids |= {(e.after or {}).get("task") for e in entries if e.action == "task.assigned"}
+    task_ids.discard(None)
+    if diff_ids:
+        for d in session.execute(select(Difference.id, Difference.field_key,
+                                        Difference.forename, Difference.surname)
+                                 .where(Difference.id.in_(diff_ids))):
+            out[("difference", d.id)] = label(d.field_key, d.forename, d.surname)
+    if task_ids:
+        for t in session.execute(select(AmendmentTask.id, AmendmentTask.field_key,
+                                        AmendmentTask.forename, AmendmentTask.surname)
+                                 .where(AmendmentTask.id.in_(task_ids))):
+            out[("amendmenttask", t.id)] = label(t.field_key, t.forename, t.surname)
+    return out
 
 
 def sims_items_for_report(session: Session, report_id: int) -> list[SimsItem]:

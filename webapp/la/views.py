@@ -198,8 +198,10 @@ def receive(report_id: int):
 @la_required
 def history(report_id: int):
     r = load_report(report_id)
+    entries = la_workflow.report_history(db.session, r.id)
     return render_template("la/history.html", title=f"History of {r.document_name}",
-                           report=r, entries=la_workflow.report_history(db.session, r.id))
+                           report=r, entries=entries,
+                           subjects=la_workflow.history_subjects(db.session, entries))
 
 
 # -- the amendment queue -------------------------------------------------------------------
