@@ -14,9 +14,10 @@ from aiosmtpd.controller import Controller
 from huey.storage import RedisStorage
 from sqlalchemy import select
 
-from tests.factories import make_school, make_user
+from tests.factories import import_ctf, make_school, make_user
 from webapp import jobs
 from webapp.b2b.la_workflow import publish, reports_for_week, send_reminders
+from webapp.b2b.synth import SEED_PUPILS_SCHOOL
 from webapp.extensions import db
 from webapp.mail import batch_ids, deliver, progress
 from webapp.models import OutboundEmail, Report
@@ -120,6 +121,8 @@ def _publish_all(session, officer):
 def test_publishing_emails_every_contact_a_link_and_no_pupil_data(session, smtp, consumer):
     smtp.start()
     officer = _schools(session, 3)
+    # School 3001 holds the guidance's pupils: none of them may reach an email.
+    import_ctf(session, "8863001", SEED_PUPILS_SCHOOL, name="School 3001")
     result, handed = _publish_all(session, officer)
     assert len(result.reports) == 3 and result.emails == 6 and handed == 6
     assert _wait_for(lambda: progress(session, result.batch)["sent"] == 6)
@@ -135,6 +138,9 @@ def test_publishing_emails_every_contact_a_link_and_no_pupil_data(session, smtp,
     report = session.scalar(select(Report).join(Report.school).where(
         Report.school.has(estab="3001")))
     assert f"https://b2b.example.test/school/reports/{report.id}" in body
+    for p in SEED_PUPILS_SCHOOL:
+        for word in (p["upn"], p["surname"], p["forename"], p["dob"]):
+            assert word not in body and word not in msg["Subject"]
     for word in PUPIL_WORDS:
         assert word not in body
     rows = session.scalars(select(OutboundEmail)).all()
