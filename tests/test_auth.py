@@ -187,3 +187,8 @@ def test_session_ended_on_htmx_returns_to_the_page_after_sign_in(client, seed_re
     r = _sign_in(client, csrf, seed_report.user.email, PASSWORD,
                  next_url=f"/school/reports/{rid}")
     assert r.headers["Location"] == f"/school/reports/{rid}"
+
+
+def test_signed_in_users_skip_the_sign_in_page(client, session, login_as):
+    login_as(make_user(session, school=make_school(session)))
+    assert client.get("/sign-in").headers["Location"] == "/"

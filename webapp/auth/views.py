@@ -73,6 +73,8 @@ def index():
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in():
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(url_for("auth.index"))
     form = SignInForm()
     if form.validate_on_submit():
         user = authenticate(db.session, form.email.data, form.password.data)
