@@ -200,12 +200,26 @@ def test_school_resolves_sends_recalls_and_sends_again(live_server, page, artifa
     expect(_row(page, "LA Address").get_by_label("School Data")).to_be_checked()
     page.screenshot(path=str(artifacts / "school-report-answered.png"), full_page=True)
 
+    # The printable to-do list of SIMS changes.
+    page.get_by_role("link", name="changes to make in SIMS").click()
+    expect(page.locator("tbody tr")).to_have_count(6)
+    expect(page.locator("tbody")).to_contain_text("Change forename Joe to Joseph in SIMS")
+    _no_serious_axe_violations(page, "SIMS changes")
+    page.screenshot(path=str(artifacts / "school-sims-changes.png"), full_page=True)
+    page.go_back()
+
     _send(page, screenshot=artifacts / "school-check-answers.png")
     page.get_by_role("link", name="Sent and Not Yet Received").click()
     sent_row = page.locator("tbody tr", has_text="B2BreportWeek17")
     expect(sent_row).to_contain_text("Not yet received")
     expect(sent_row).to_contain_text("Office Manager")
     page.screenshot(path=str(artifacts / "school-sent-list.png"), full_page=True)
+    sent_row.get_by_role("link", name=re.compile("^Download copy")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("1111 Green Abbey School")
+    expect(page.locator("main")).to_contain_text("The copy as sent to Kent County Council")
+    expect(page.locator("main")).to_contain_text("Neither: 22/09/2007")
+    page.screenshot(path=str(artifacts / "school-sent-copy.png"), full_page=True)
+    page.go_back()
 
     sent_row.get_by_role("button", name=re.compile("^Recall")).click()
     expect(page.locator("#app-messages")).to_contain_text("You have recalled B2BreportWeek17")
