@@ -150,3 +150,39 @@ def test_token_use_is_audited(client, session):
     _post(client, token, data)
     actions = set(session.scalars(select(AuditEntry.action)))
     assert {"token.created", "upload.received"} <= actions
+
+
+def test_empty_body_is_accepted_then_refused_with_reason(client, session):
+    _, _, token, _ = _tokens(session)
+    r = _post(client, token, b"")
+    assert r.status_code == 202
+    process_queued(session)
+    state = client.get(r.get_json()["links"]["self"],
+                       headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert state["status"] == "refused" and "not a CTF XML file" in state["reason"]
+
+
+def test_through_a_real_http_server_on_loopback(app, session):
+    import http.client
+    import threading
+
+    from werkzeug.serving import make_server
+
+    _, _, token, _ = _tokens(session)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=10)
+        data = write_ctf(laestab="8861111", school_name="Green Abbey School", pupils=[JOE])
+        conn.request("POST", "/api/v1/uploads", body=data, headers={
+            "Authorization": f"Bearer {token}", "Content-Type": "application/xml",
+            "X-File-Name": "nightly.xml"})
+        r = conn.getresponse()
+        body = json.loads(r.read())
+        assert r.status == 202 and body["file_name"] == "nightly.xml"
+        conn.request("GET", body["links"]["self"], headers={"Authorization": "Bearer nope"})
+        r2 = conn.getresponse()
+        assert r2.status == 401 and json.loads(r2.read()) == {"error": "unauthorized"}
+    finally:
+        server.shutdown()

@@ -73,8 +73,6 @@ def create_upload():
     else:
         data = request.get_data(cache=False)
         name = request.headers.get("X-File-Name") or request.args.get("name") or "upload"
-    if not data:
-        return jsonify(error="bad_request", message="the request has no file"), 400
     if len(data) > limit:
         abort(413)
     try:
