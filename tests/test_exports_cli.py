@@ -62,9 +62,13 @@ def test_pack_has_a_bookmark_per_school(session, runner, tmp_path, artifacts):
                             str(out)])
     assert r.exit_code == 0, r.output
     assert "2 reports" in r.output
-    reader = PdfReader(io.BytesIO(out.read_bytes()))
+    # The pack is written as it goes (webapp.exports.pdfstream): a strict reader takes it.
+    reader = PdfReader(io.BytesIO(out.read_bytes()), strict=True)
     titles = [o["/Title"] for o in reader.outline if isinstance(o, dict)]
     assert titles == ["Contents", "1111 Green Abbey School", "2222 Łąka & St Ŵyn's <Primary>"]
+    # Under each school, the report's own bookmarks (WeasyPrint's bookmark-level).
+    assert [o["/Title"] for o in reader.outline[2]] == [
+        "Instructions", "Pupil data differences", "Annex: decisions"]
     # Each bookmark lands on that school's front page.
     for o in reader.outline:
         if isinstance(o, dict) and o["/Title"] != "Contents":

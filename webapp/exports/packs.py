@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import NameObject
+from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.exports.pdf import html_to_pdf, render_print, report_pdf
+from webapp.exports.pdfstream import StreamingPdf
 from webapp.exports.view import printed_report
 from webapp.extensions import db
 from webapp.jobs import bind_storage, huey
@@ -35,23 +35,6 @@ log = logging.getLogger(__name__)
 
 def _pages(pdf: bytes) -> int:
     return len(PdfReader(io.BytesIO(pdf)).pages)
-
-
-def _bookmark_first(writer: PdfWriter, title: str, page: int) -> None:
-    """A top-level bookmark put before the others (pypdf's ``before=`` cannot do first)."""
-    root = writer.get_outline_root()
-    old_first = root.get("/First")
-    ref = writer.add_outline_item(title=title, page_number=page)
-    if old_first is None:
-        return
-    new = ref.get_object()
-    prev = new["/Prev"].get_object()
-    del prev[NameObject("/Next")]
-    root[NameObject("/Last")] = prev.indirect_reference
-    del new[NameObject("/Prev")]
-    new[NameObject("/Next")] = old_first.get_object().indirect_reference
-    old_first.get_object()[NameObject("/Prev")] = ref
-    root[NameObject("/First")] = ref
 
 
 @dataclass
@@ -105,34 +88,30 @@ def build_pack(session: Session, report_ids: Sequence[int], out: BinaryIO, *, ti
                ) -> PackSummary:
     """Write the pack PDF to ``out``: a contents page, then every report in order.
 
+    Each report is laid out alone and its pages copied to ``out`` at once
+    (:class:`StreamingPdf`), so memory does not grow with the number of schools.
     ``by_week`` (one school's year) bookmarks each report by its week instead of by the
     school's name. ``progress`` is called with 1 after each report.
     """
-    writer = PdfWriter()
+    pdf_out = StreamingPdf(out)
     summary = PackSummary(title)
-    page = 0
     for report_id in report_ids:
         report = session.get(Report, report_id)
         if report is None:
             continue
         printed = printed_report(session, report)
         view = printed.view
-        pdf = report_pdf(printed)
         entry = PackEntry(view.laestab, view.school_title, view.week, view.academic_year_label,
                           printed.status_label, view.records_printed, view.decided,
-                          view.total, first_page=page)
-        before = len(writer.pages)
-        if by_week:
-            writer.append(io.BytesIO(pdf), outline_item=f"Week {view.week}",
-                          import_outline=False)
-        else:
-            writer.append(io.BytesIO(pdf))  # keeps the school bookmark WeasyPrint made
-        entry.pages = len(writer.pages) - before
-        page += entry.pages
+                          view.total, first_page=pdf_out.page_count)
+        entry.pages = pdf_out.add(
+            report_pdf(printed), bookmark=f"Week {view.week}" if by_week else view.school_title,
+            keep_outline=not by_week)
         summary.entries.append(entry)
-        # The view and the rendering are done with: let them go before the next report (the
-        # session's identity map holds rows weakly, so they go too).
-        del printed, view, pdf, report
+        # Done with this report: let it go before the next (the session's identity map
+        # holds rows weakly, so they go too).
+        del printed, view, report
+        session.expire_all()
         if progress:
             progress(1)
     # The contents page gives each report's first page, which depends on the length of
@@ -141,10 +120,8 @@ def build_pack(session: Session, report_ids: Sequence[int], out: BinaryIO, *, ti
                                                   offset=1)))
     cover = html_to_pdf(render_print("exports/pack_cover.html", summary=summary,
                                      offset=cover_pages + 1))
-    writer.merge(0, io.BytesIO(cover), import_outline=False)
-    _bookmark_first(writer, "Contents", 0)
-    writer.write(out)
-    writer.close()
+    pdf_out.add(cover, bookmark="Contents", keep_outline=False, front=True)
+    pdf_out.close()
     return summary
 
 
