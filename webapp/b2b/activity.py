@@ -186,3 +186,50 @@ def marks_message(academic_year: str, problems: list[MarkProblem]) -> str:
 
 def exclusion_reason_name(code: str) -> str:
     return codes("exclusion_reason").get(code, code)
+
+
+def apply_activity_amendment(session, la_record, school_record, field_key: str,  # noqa: ANN001
+                             new_value: str | None) -> dict:
+    """Write a school-confirmed exclusion or attendance value into the LA's record (an
+    amendment task's completion). Returns what changed, for the audit log."""
+    from webapp.models import Exclusion
+
+    parts = field_key.split(".")
+    if parts[0] == "attendance" and len(parts) == 3:
+        _, year, item = parts
+        row = next((a for a in la_record.attendance if a.academic_year == year), None)
+        if row is None or item not in ATTENDANCE_ITEMS:
+            return {"note": "no attendance year to amend"}
+        old = getattr(row, item)
+        setattr(row, item, int(new_value) if new_value not in (None, "") else None)
+        return {"attendance": year, item: [old, getattr(row, item)]}
+    if parts[0] != "exclusion" or len(parts) != 4:
+        return {"note": "not held here"}
+    _, category, start, item = parts
+    mine = next((e for e in la_record.exclusions
+                 if e.category == category and e.start_date == start), None)
+    if item in EXCLUSION_ITEMS:
+        if mine is None:
+            return {"note": "no exclusion to amend"}
+        old = getattr(mine, item)
+        setattr(mine, item, new_value or None)
+        return {"exclusion": f"{category} {start}", item: [old, new_value]}
+    theirs = None
+    if school_record is not None and new_value:
+        theirs = next((e for e in school_record.exclusions
+                       if describe_exclusion(_as_row(e)) == new_value), None)
+    if mine is not None:
+        session.delete(mine)
+        la_record.exclusions.remove(mine)
+    if theirs is not None:
+        la_record.exclusions.append(Exclusion(
+            category=theirs.category, start_date=theirs.start_date, end_date=theirs.end_date,
+            sessions=theirs.sessions, reasons=theirs.reasons, term=theirs.term,
+            academic_year=theirs.academic_year))
+    return {"exclusion": f"{category} {start}", "removed": mine is not None,
+            "added": theirs is not None}
+
+
+def _as_row(e) -> dict:  # noqa: ANN001
+    return {"category": e.category, "start_date": e.start_date, "end_date": e.end_date,
+            "sessions": e.sessions, "reasons": e.reasons}
