@@ -49,3 +49,27 @@ def test_post_without_csrf_is_refused(client, session, login_as):
     r = client.post("/la/tokens/", data={"scope": "la", "label": "x"})
     assert r.status_code == 400
     assert session.scalar(select(ApiToken)) is None
+
+
+def test_cycle_page_toggle_and_run(client, session, login_as, app):
+    from webapp.models import AuditEntry
+
+    school = make_school(session)
+    login_as(make_user(session, role="la_admin", email="admin@la.test"))
+    page = client.get("/la/cycle/")
+    assert page.status_code == 200 and "Publishes by itself" in page.get_data(as_text=True)
+    token = _csrf(client, "/la/cycle/")
+    assert client.post("/la/cycle/auto-publish", data={"csrf_token": token}).status_code == 302
+    session.refresh(school.la)
+    assert school.la.auto_publish is True
+    assert client.post("/la/cycle/run", data={"csrf_token": token}).status_code == 302
+    actions = set(session.scalars(select(AuditEntry.action)))
+    assert {"la.auto_publish", "cycle.requested"} <= actions
+
+
+def test_cycle_toggle_is_for_admins(client, session, login_as):
+    make_school(session)
+    login_as(make_user(session, role="la_officer", email="officer@la.test"))
+    assert client.get("/la/cycle/").status_code == 200
+    token = _csrf(client, "/la/cycle/")
+    assert client.post("/la/cycle/auto-publish", data={"csrf_token": token}).status_code == 403

@@ -74,10 +74,11 @@ def _register_blueprints(app: Flask) -> None:
     from webapp import access  # noqa: F401  (the user loader)
     from webapp.api.views import bp as api_bp
     from webapp.auth.views import bp as auth_bp
+    from webapp.cycle.views import bp as cycle_bp
     from webapp.exports.views import bp as exports_bp
     from webapp.la.views import bp as la_bp
     from webapp.school.views import bp as school_bp
     from webapp.tokens.views import bp as tokens_bp
 
-    for bp in (auth_bp, school_bp, la_bp, exports_bp, api_bp, tokens_bp):
+    for bp in (auth_bp, school_bp, la_bp, exports_bp, api_bp, tokens_bp, cycle_bp):
         app.register_blueprint(bp)

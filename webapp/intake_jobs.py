@@ -119,3 +119,10 @@ def nightly_purge() -> dict:
         return purge(db.session, copy_days=cfg["B2B_COPY_DAYS"],
                      report_years=cfg.get("B2B_RETENTION_YEARS", 2),
                      import_days=cfg.get("B2B_IMPORT_RETENTION_DAYS", 400)).__dict__
+
+
+@huey.task()
+def run_cycle_task() -> str:
+    """The weekly cycle on request (an officer's "Run it now")."""
+    with _app_context():
+        return run_cycle_now(trigger="officer").status

@@ -1,0 +1,1 @@
+"""The weekly cycle page for LA officers."""
