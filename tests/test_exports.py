@@ -212,3 +212,16 @@ def test_pdf_and_docx_come_from_one_view(session, report):
             school_tick, la_tick = ticks(row)
             if school_tick and row.label != "Address":
                 assert f"{row.label}: {school_tick} {row.school_value} {la_tick}" in text
+
+
+def test_printing_loads_nothing_but_the_fonts(app):
+    from webapp.exports.pdf import FontsOnly, html_to_pdf
+
+    fetcher = FontsOnly(allowed_protocols=("file",))
+    with pytest.raises(ValueError):
+        fetcher.fetch("file:///etc/passwd")
+    with pytest.raises(ValueError):
+        fetcher.fetch("http://127.0.0.1:9/x.png")
+    # An image a template (or anything) might name is simply not loaded.
+    pdf = html_to_pdf('<p>x</p><img src="file:///etc/hostname">')
+    assert pdf.startswith(b"%PDF")

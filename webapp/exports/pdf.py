@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import current_app, render_template
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher
 
 from webapp.exports import view as printing
 from webapp.exports.view import PrintedReport
+
+if TYPE_CHECKING:
+    from webapp.exports.amendment_log import LogRow
+    from webapp.exports.returns import SimsReturn
 
 # Debian's fonts-dejavu: it has the ballot boxes (☐ ☒) and the Welsh and Polish letters.
 _FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -22,10 +28,21 @@ def _fonts() -> list[dict[str, str]]:
             if (_FONT_DIR / f).exists()]
 
 
+class FontsOnly(URLFetcher):
+    """WeasyPrint may load our font files and nothing else: no network, no other files,
+    whatever a value in a report might look like."""
+
+    def fetch(self, url, headers=None):  # noqa: ANN001, ANN201
+        if not url.startswith(_FONT_DIR.as_uri() + "/"):
+            raise ValueError("only the fonts may be loaded")
+        return super().fetch(url, headers)
+
+
 def html_to_pdf(html: str) -> bytes:
     """One HTML print page as PDF bytes, fonts embedded (WeasyPrint embeds subsets)."""
     fonts = FontConfiguration()
-    return HTML(string=html, base_url=current_app.root_path).write_pdf(font_config=fonts)
+    fetcher = FontsOnly(allowed_protocols=("file",))
+    return HTML(string=html, url_fetcher=fetcher).write_pdf(font_config=fonts)
 
 
 def render_print(template: str, **context) -> str:
@@ -43,11 +60,11 @@ def report_pdf(printed: PrintedReport) -> bytes:
         decision_text=printing.decision_text))
 
 
-def sims_return_pdf(ret) -> bytes:  # noqa: ANN001  (a returns.SimsReturn)
+def sims_return_pdf(ret: SimsReturn) -> bytes:
     """The SIMS return as a printable list: what to change in SIMS, pupil by pupil."""
     return html_to_pdf(render_print("exports/sims_return.html", ret=ret, la_name=ret.la_name))
 
 
-def amendment_log_pdf(rows, *, title: str) -> bytes:  # noqa: ANN001  (amendment_log rows)
+def amendment_log_pdf(rows: list[LogRow], *, title: str) -> bytes:
     """The amendment log as a landscape table, for the LA's files."""
     return html_to_pdf(render_print("exports/amendment_log.html", rows=rows, title=title))
