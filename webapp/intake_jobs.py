@@ -100,7 +100,8 @@ def run_cycle_now(*, academic_year: int | None = None, week: int | None = None,
     drop = app.config.get("B2B_DROP_DIR")
     return run_cycle(db.session, academic_year=year, week=week, trigger=trigger,
                      drop_dir=Path(drop) if drop else None, publish=publish_and_mail,
-                     tell_la=tell_la)
+                     tell_la=tell_la,
+                     drop_min_age_seconds=app.config["B2B_DROP_MIN_AGE_SECONDS"])
 
 
 @huey.periodic_task(_cron())

@@ -252,6 +252,7 @@ def run_cycle(
     publish: Callable[[list[Report]], int],
     tell_la: Callable[[int], None],
     auto_publish: bool | None = None,
+    drop_min_age_seconds: float = 5.0,
 ) -> CycleRun:
     """Import what arrived, compare for the week, then publish (if the LA has turned on
     auto-publish) or leave drafts and tell the LA team. Safe to run again after a failure
@@ -267,7 +268,8 @@ def run_cycle(
     try:
         steps["uploads_imported"] = process_queued(session)
         if drop_dir is not None:
-            steps["drop_folder"] = [r.__dict__ for r in scan_drop_folder(session, drop_dir)]
+            steps["drop_folder"] = [r.__dict__ for r in scan_drop_folder(
+                session, drop_dir, min_age_seconds=drop_min_age_seconds)]
         compared = refresh_reports(session, academic_year, week, actor="cycle")
         steps["schools_compared"] = compared.compared
         steps["open_items"] = compared.items_open
