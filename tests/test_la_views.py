@@ -152,6 +152,9 @@ def test_receive_from_the_report_page_and_the_school_sees_it(client, session, lo
     assert sub.received_by_id == officer.id and report.status == "received"
     page = client.get(f"/la/reports/{report.id}").get_data(as_text=True)
     assert "Mark as received" not in page and "Olive Officer" in page
+    pdf = re.search(r'href="([^"]+report\.pdf)"', page).group(1)
+    r = client.get(pdf)
+    assert r.status_code == 200 and r.data.startswith(b"%PDF")
     assert "Amendment tasks (3 open of 3)" in page
     # Receiving twice is refused politely.
     r = client.post(f"/la/reports/{report.id}/receive",

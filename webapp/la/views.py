@@ -46,9 +46,15 @@ def _nav():
     here = request.endpoint or ""
     queue = here.startswith("la.task") or here == "la.complete_tasks"
     items = [("la.dashboard", "Schools", not queue), ("la.tasks", "Amendment queue", queue)]
+    # The other LA pages, where this app has them.
+    items += [(e, t, False) for e, t in (("exports.new_pack", "Packs"),
+                                         ("cycle.index", "Weekly cycle"),
+                                         ("tokens.index", "API tokens"))
+              if e in current_app.view_functions]
     return {"nav_items": [{"href": url_for(e), "text": t, "active": a, "current": a}
                           for e, t, a in items],
-            "field_label": _field_label, "shown": _shown}
+            "field_label": _field_label, "shown": _shown,
+            "has_endpoint": lambda e: e in current_app.view_functions}
 
 
 def _field_label(key: str) -> str:
