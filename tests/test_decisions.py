@@ -194,3 +194,22 @@ def test_mark_opened_only_once_and_not_by_la(session, seed_report):
     assert mark_opened(session, seed_report.report, seed_report.user)
     assert not mark_opened(session, seed_report.report, seed_report.assistant)
     assert seed_report.report.opened_by_id == seed_report.user.id
+
+
+def test_two_simultaneous_posts_cannot_both_win(session, seed_report):
+    """The write is a compare-and-set: a change that lands between reading the difference
+    and writing it makes the second write stale, not a silent overwrite."""
+    from sqlalchemy import update
+
+    d = _diff(seed_report, "Joe")
+    assert (d.version, d.choice) == (0, None)  # what this request has read...
+    session.expunge(d)  # ...and keeps, while the other request's write lands
+    session.execute(update(Difference).where(Difference.id == d.id).values(
+        choice="la", version=1, decided_by_id=seed_report.assistant.id))
+    session.commit()
+    session.add(d)
+    assert d.version == 0  # still the stale copy
+    with pytest.raises(StaleDecision):
+        record_decision(session, d, seed_report.user, "school", None, 0)
+    session.refresh(d)
+    assert (d.choice, d.version, d.decided_by_id) == ("la", 1, seed_report.assistant.id)
