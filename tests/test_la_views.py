@@ -294,3 +294,26 @@ def test_two_officers_posting_complete_at_once_make_one_amendment(app, session):
     assert session.scalar(select(func.count()).select_from(AuditEntry).where(
         AuditEntry.action == "task.done")) == 1
     assert _la_record(session, report.school_id, "10001").forename == "Joe"
+
+
+def test_bulk_complete_500_from_the_queue_in_one_request(client, session, login_as):
+    report, officer = _many_tasks(session, 500)
+    login_as(officer)
+    ids = list(session.scalars(select(AmendmentTask.id)))
+    r = client.post("/la/tasks/complete", data={"csrf_token": csrf_token(client),
+                                                "task_id": ids, "status": "open"}, headers=HX)
+    assert r.status_code == 200 and "500 amendments made in ONE" in r.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(AmendmentTask).where(
+        AmendmentTask.status == "done")) == 500
+    session.expire_all()
+    assert session.get(Report, report.id).status == "closed"
+
+
+def test_bulk_action_with_a_task_it_cannot_see_is_refused_whole(client, session, login_as):
+    report, staff, officer, _ = received_seed_report(session)
+    mine = list(session.scalars(select(AmendmentTask.id)))
+    login_as(officer)
+    r = client.post("/la/tasks/complete", data={"csrf_token": csrf_token(client),
+                                                "task_id": mine + [999999]})
+    assert r.status_code == 404
+    assert set(session.scalars(select(AmendmentTask.status))) == {"open"}
