@@ -23,7 +23,8 @@ TOKEN_ROUTES = {"api.create_upload", "api.upload_state"}
 # Routes for school staff only.
 SCHOOL_ROUTES_PREFIX = "school."
 # Routes for LA admins only.
-ADMIN_ONLY = {"tokens.index", "tokens.create", "tokens.revoke", "cycle.auto_publish"}
+ADMIN_ONLY = {"tokens.index", "tokens.create", "tokens.revoke", "cycle.auto_publish",
+              "users.index", "users.invite", "users.toggle"}
 # Routes any signed-in user may reach for their own school's objects (both audiences).
 SHARED = {"exports.report_as_pdf", "exports.report_as_docx", "exports.sims_return_file",
           "exports.sims_return_list"}
@@ -69,6 +70,7 @@ def world(session):
         "token_id": 1,
         "token": "no-such-pack-0123456789",
         "upload_id": 1,
+        "user_id": 1,
     }
     assert all(v is not None for v in ids.values()), ids
     return {"ids": ids, "officer": officer, "admin": admin, "a": a_user, "b": b_user}
@@ -99,7 +101,7 @@ def test_every_route_is_classified(app):
     for rule in _rules(app):
         e = rule.endpoint
         assert (e in known or e.startswith(("school.", "la.", "exports.", "tokens.",
-                                            "cycle."))), \
+                                            "cycle.", "users."))), \
             f"{e} ({rule.rule}) is not in the access sweep's lists"
 
 
@@ -147,7 +149,7 @@ def test_school_user_of_the_school_cannot_use_la_pages(app, client, login_as, wo
     app.config["WTF_CSRF_ENABLED"] = False
     login_as(world["a"])
     for endpoint, method, url in _requests(app, world["ids"]):
-        if endpoint.startswith(("la.", "tokens.", "cycle.")) or endpoint in (
+        if endpoint.startswith(("la.", "tokens.", "cycle.", "users.")) or endpoint in (
                 "exports.new_pack", "exports.start_pack", "exports.pack", "exports.pack_pdf",
                 "exports.amendment_log_as_csv", "exports.amendment_log_as_pdf"):
             r = _call(client, method, url)

@@ -119,4 +119,61 @@ def purge_command() -> None:
                f"{r.batches} old import batches, {r.uploads} old uploads.")
 
 
-commands: list = [token_group, intake_command, cycle_command, purge_command]
+
+
+@click.group("user")
+def user_group() -> None:
+    """Accounts: invite people, disable them."""
+
+
+@user_group.command("add")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--school", "laestab", help="LAESTAB of the school the person works at.")
+@click.option("--la", "for_la", is_flag=True, help="An LA officer account.")
+@click.option("--admin", is_flag=True, help="An LA admin account (with --la).")
+def user_add(email: str, name: str, laestab: str | None, for_la: bool, admin: bool) -> None:
+    """Invite someone: the account is created and a single-use link emailed to set a
+    password."""
+    from webapp.b2b.accounts import AccountError, invite_user
+    from webapp.users.views import send_invitation
+
+    if bool(laestab) == for_la:
+        raise click.UsageError("Give --school LAESTAB or --la (one of them).")
+    school = None
+    if laestab:
+        school = db.session.scalar(select(School).where(School.laestab == laestab))
+        if school is None:
+            raise click.ClickException(f"No school with LAESTAB {laestab}.")
+        la = school.la
+    else:
+        la = db.session.scalar(select(LocalAuthority).order_by(LocalAuthority.id))
+        if la is None:
+            raise click.ClickException("No local authority yet: import some data first.")
+    role = "school" if school else ("la_admin" if admin else "la_officer")
+    try:
+        user, token = invite_user(db.session, email=email, name=name, role=role, la=la,
+                                  school=school, actor="cli")
+    except AccountError as e:
+        raise click.ClickException(str(e)) from None
+    with current_app.test_request_context(base_url=current_app.config.get(
+            "B2B_BASE_URL", "http://127.0.0.1:5000")):
+        send_invitation(user, token)
+    click.echo(f"Invited {user.email} ({role}); the link to set a password was emailed.")
+
+
+@user_group.command("disable")
+@click.argument("email")
+def user_disable(email: str) -> None:
+    """Disable an account; its sessions end at once."""
+    from webapp.b2b.accounts import set_active
+    from webapp.models import User
+
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"No account {email}.")
+    set_active(db.session, user, False, "cli")
+    click.echo(f"{user.email} can no longer sign in.")
+
+
+commands: list = [token_group, intake_command, cycle_command, purge_command, user_group]

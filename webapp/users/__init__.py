@@ -1,0 +1,1 @@
+"""LA admins manage the people who sign in."""
