@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import time
 
-from flask import Flask, request
-from flask_login import current_user
+from flask import Flask, request, session
+from flask_login import current_user, logout_user
 
 # The GOV.UK template's one inline script (it marks the body "js-enabled"): allowed by its
 # hash, so no other inline script can run.
@@ -35,8 +36,30 @@ def content_security_policy() -> str:
     ])
 
 
+def _session_timeouts(app: Flask) -> None:
+    """Sign out after ``B2B_IDLE_MINUTES`` without a request, and ``B2B_SESSION_HOURS``
+    after signing in whatever happens (a shared office PC left signed in)."""
+    if not current_user or not current_user.is_authenticated:
+        return
+    now = time.time()
+    started = session.setdefault("_started", now)
+    seen = session.get("_seen", now)
+    idle = app.config["B2B_IDLE_MINUTES"] * 60
+    absolute = app.config["B2B_SESSION_HOURS"] * 3600
+    if now - seen > idle or now - started > absolute:
+        logout_user()
+        session.clear()
+        session["_timed_out"] = True
+        return
+    if request.endpoint != "static":
+        session["_seen"] = now
+
+
 def init_app(app: Flask) -> None:
     csp = content_security_policy()
+    app.config.setdefault("B2B_IDLE_MINUTES", 30)
+    app.config.setdefault("B2B_SESSION_HOURS", 10)
+    app.before_request(lambda: _session_timeouts(app))
 
     @app.after_request
     def _headers(response):

@@ -1,0 +1,58 @@
+"""Headers on every response, and the session timeouts."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask
+
+from tests.factories import make_school, make_user
+from webapp import security
+
+
+def _app_with_security(app: Flask) -> Flask:
+    if not getattr(app, "_security_on", False):
+        security.init_app(app)
+        app._security_on = True
+    return app
+
+
+def test_headers(app, client, session, login_as):
+    _app_with_security(app)
+    r = client.get("/sign-in")
+    csp = r.headers["Content-Security-Policy"]
+    assert "script-src 'self' 'sha256-" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["X-Frame-Options"] == "DENY"
+    assert r.headers["Referrer-Policy"] == "same-origin"
+    login_as(make_user(session, school=make_school(session)))
+    assert client.get("/school/").headers["Cache-Control"] == "no-store"
+
+
+def test_govuk_inline_script_hash_matches_the_template(app):
+    import base64
+    import hashlib
+
+    source, _, _ = app.jinja_loader.get_source(app.jinja_env,
+                                               "govuk_frontend_jinja/template.html")
+    assert security.GOVUK_INLINE_SCRIPT in source  # the one inline script, unchanged
+    digest = base64.b64encode(hashlib.sha256(
+        security.GOVUK_INLINE_SCRIPT.encode()).digest()).decode()
+    assert digest in security.content_security_policy()
+
+
+def test_idle_and_absolute_timeouts(app, client, session, login_as):
+    _app_with_security(app)
+    user = make_user(session, school=make_school(session))
+    login_as(user)
+    assert client.get("/school/").status_code == 200
+    with client.session_transaction() as s:
+        s["_seen"] = time.time() - 31 * 60
+    r = client.get("/school/")
+    assert r.status_code == 302 and "/sign-in" in r.headers["Location"]
+    login_as(user)
+    with client.session_transaction() as s:
+        s["_started"] = time.time() - 11 * 3600
+        s["_seen"] = time.time()
+    assert client.get("/school/").status_code == 302
