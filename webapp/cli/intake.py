@@ -15,6 +15,21 @@ from webapp.extensions import db
 from webapp.models import ApiToken, LocalAuthority, School
 
 
+def _school_or_la(laestab: str | None, for_la: bool) -> tuple[School | None, LocalAuthority]:
+    """The school named by LAESTAB, or (with --la) none; and the LA either way."""
+    if bool(laestab) == for_la:
+        raise click.UsageError("Give a LAESTAB or --la (one of them).")
+    if laestab:
+        school = db.session.scalar(select(School).where(School.laestab == laestab))
+        if school is None:
+            raise click.ClickException(f"No school with LAESTAB {laestab}.")
+        return school, school.la
+    la = db.session.scalar(select(LocalAuthority).order_by(LocalAuthority.id))
+    if la is None:
+        raise click.ClickException("No local authority yet: import some data first.")
+    return None, la
+
+
 @click.group("token")
 def token_group() -> None:
     """API tokens for machine senders."""
@@ -26,18 +41,7 @@ def token_group() -> None:
 @click.option("--label", default="", help="What the token is for (shown in lists).")
 def token_create(laestab: str | None, for_la: bool, label: str) -> None:
     """Create a token for one school (LAESTAB) or, with --la, for the LA extract."""
-    if bool(laestab) == for_la:
-        raise click.UsageError("Give a LAESTAB or --la (one of them).")
-    school = None
-    if laestab:
-        school = db.session.scalar(select(School).where(School.laestab == laestab))
-        if school is None:
-            raise click.ClickException(f"No school with LAESTAB {laestab}.")
-        la = school.la
-    else:
-        la = db.session.scalar(select(LocalAuthority).order_by(LocalAuthority.id))
-        if la is None:
-            raise click.ClickException("No local authority yet: import some data first.")
+    school, la = _school_or_la(laestab, for_la)
     token, raw = create_token(db.session, la=la, school=school, label=label, actor="cli")
     click.echo(f"Token {token.id} for {school.title if school else 'the LA extract'}:")
     click.echo(raw)
@@ -138,18 +142,7 @@ def user_add(email: str, name: str, laestab: str | None, for_la: bool, admin: bo
     from webapp.b2b.accounts import AccountError, invite_user
     from webapp.users.views import send_invitation
 
-    if bool(laestab) == for_la:
-        raise click.UsageError("Give --school LAESTAB or --la (one of them).")
-    school = None
-    if laestab:
-        school = db.session.scalar(select(School).where(School.laestab == laestab))
-        if school is None:
-            raise click.ClickException(f"No school with LAESTAB {laestab}.")
-        la = school.la
-    else:
-        la = db.session.scalar(select(LocalAuthority).order_by(LocalAuthority.id))
-        if la is None:
-            raise click.ClickException("No local authority yet: import some data first.")
+    school, la = _school_or_la(laestab, for_la)
     role = "school" if school else ("la_admin" if admin else "la_officer")
     try:
         user, token = invite_user(db.session, email=email, name=name, role=role, la=la,
