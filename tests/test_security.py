@@ -56,3 +56,34 @@ def test_idle_and_absolute_timeouts(app, client, session, login_as):
         s["_started"] = time.time() - 11 * 3600
         s["_seen"] = time.time()
     assert client.get("/school/").status_code == 302
+
+
+def test_failed_sign_ins_are_throttled_without_locking_the_person_out(app, session):
+    import re
+
+    from tests.factories import PASSWORD
+    from webapp.extensions import limiter
+
+    _app_with_security(app)
+    security.throttle_sign_in(app)
+    limiter.reset()
+    user = make_user(session, school=make_school(session), email="office@greenabbey.sch.uk")
+
+    def token(client, addr):
+        page = client.get("/sign-in", environ_base={"REMOTE_ADDR": addr})
+        return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                         page.get_data(as_text=True))[1]
+
+    attacker = app.test_client()
+    t = token(attacker, "203.0.113.9")
+    codes = [attacker.post("/sign-in", data={"email": user.email, "password": "wrong",
+                                             "csrf_token": t},
+                           environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code
+             for _ in range(7)]
+    assert codes[:5] == [400] * 5 and codes[5:] == [429, 429]
+    # The real person, elsewhere, still signs in.
+    person = app.test_client()
+    r = person.post("/sign-in", data={"email": user.email, "password": PASSWORD,
+                                      "csrf_token": token(person, "198.51.100.7")},
+                    environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert r.status_code == 302, re.sub(r"\s+", " ", r.get_data(as_text=True))[:300]

@@ -59,6 +59,8 @@ def init_app(app: Flask) -> None:
     csp = content_security_policy()
     app.config.setdefault("B2B_IDLE_MINUTES", 30)
     app.config.setdefault("B2B_SESSION_HOURS", 10)
+    app.config.setdefault("B2B_SIGN_IN_LIMIT_ADDRESS", "50 per 15 minutes")
+    app.config.setdefault("B2B_SIGN_IN_LIMIT_ACCOUNT", "5 per 15 minutes")
     app.before_request(lambda: _session_timeouts(app))
 
     @app.after_request
@@ -73,3 +75,26 @@ def init_app(app: Flask) -> None:
         if request.endpoint != "static" and current_user and current_user.is_authenticated:
             h["Cache-Control"] = "no-store"
         return response
+
+
+def throttle_sign_in(app: Flask) -> None:
+    """Limit failed sign-ins (Flask-Limiter, Redis storage when ``REDIS_URL`` is set).
+
+    Counted per address, and per address *and* account: never per account alone, so an
+    attacker failing on someone's email from elsewhere cannot lock that person out.
+    """
+    from webapp.extensions import limiter
+
+    def failed(response) -> bool:  # noqa: ANN001
+        return request.method == "POST" and response.status_code != 302
+
+    def address_and_account() -> str:
+        email = (request.form.get("email") or "").strip().casefold()
+        return f"{request.remote_addr}|{hashlib.sha256(email.encode()).hexdigest()[:16]}"
+
+    view = app.view_functions["auth.sign_in"]
+    view = limiter.limit(lambda: app.config["B2B_SIGN_IN_LIMIT_ADDRESS"], methods=["POST"],
+                         deduct_when=failed)(view)
+    view = limiter.limit(lambda: app.config["B2B_SIGN_IN_LIMIT_ACCOUNT"], methods=["POST"],
+                         key_func=address_and_account, deduct_when=failed)(view)
+    app.view_functions["auth.sign_in"] = view
