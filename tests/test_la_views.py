@@ -317,3 +317,16 @@ def test_bulk_action_with_a_task_it_cannot_see_is_refused_whole(client, session,
                                                 "task_id": mine + [999999]})
     assert r.status_code == 404
     assert set(session.scalars(select(AmendmentTask.status))) == {"open"}
+
+
+def test_retry_gives_unsent_emails_fresh_attempts(client, session, login_as):
+    officer = make_user(session, role="la_officer")
+    session.add(OutboundEmail(batch="b", kind="published", recipient="a@b.test", subject="s",
+                              body="b", status="failed", attempts=6, last_error="refused"))
+    session.commit()
+    login_as(officer)
+    assert "1 not sent yet" in client.get("/la/").get_data(as_text=True)
+    r = client.post("/la/mail/retry", data={"csrf_token": csrf_token(client)})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/la/")
+    email = session.scalar(select(OutboundEmail))
+    assert email.status == "queued" and email.attempts == 0

@@ -179,7 +179,7 @@ def mail_retry():
     n = retry_failed(db.session)
     jobs.enqueue_emails(due_ids(db.session))
     flash(f"Trying {n} emails again.", "success")
-    return redirect(request.referrer or url_for("la.dashboard"))
+    return redirect(url_for("la.dashboard"))
 
 
 # -- one report ----------------------------------------------------------------------------
