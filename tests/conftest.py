@@ -180,3 +180,17 @@ def csrf(client):
 
 
 HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def rendered(app):
+    """The names of the templates each request renders (flask.template_rendered)."""
+    from flask import template_rendered
+
+    names: list[str] = []
+
+    def _record(sender, template, context, **extra):  # noqa: ANN001
+        names.append(template.name)
+    template_rendered.connect(_record, app)
+    yield names
+    template_rendered.disconnect(_record, app)

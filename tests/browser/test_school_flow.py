@@ -52,6 +52,7 @@ def live_server(database_uri, tmp_path):
         "HUEY_SQLITE_PATH": str(tmp_path / "huey.sqlite3"),
         "WTF_CSRF_ENABLED": True,
     })
+    _strict_csp(app)
     with app.app_context():
         school = make_school(db.session)
         import_ctf(db.session, "8861111", SEED_PUPILS_SCHOOL)
@@ -71,6 +72,19 @@ def live_server(database_uri, tmp_path):
     thread.join(5)
     with app.app_context():
         db.engine.dispose()
+
+
+def _strict_csp(app) -> None:
+    """The app's Content-Security-Policy, whether or not the app registers it yet: the
+    pages must work without inline script or eval (a violation is a console error)."""
+    from webapp.security import content_security_policy
+
+    csp = content_security_policy()
+
+    @app.after_request
+    def _csp(response):
+        response.headers.setdefault("Content-Security-Policy", csp)
+        return response
 
 
 @pytest.fixture
@@ -121,6 +135,11 @@ def _no_serious_axe_violations(page: Page, name: str) -> None:
     assert bad == [], f"{name}: {bad}"
 
 
+def _shot(page: Page, path: Path, full_page: bool = True) -> None:
+    # caret="initial": hiding the caret injects a style, which the CSP (rightly) refuses.
+    page.screenshot(path=str(path), full_page=full_page, caret="initial")
+
+
 def _counter(page: Page, text: str) -> None:
     expect(page.locator("#progress")).to_have_text(re.compile(re.escape(text)))
 
@@ -144,7 +163,7 @@ def test_school_resolves_sends_recalls_and_sends_again(live_server, page, artifa
     page.wait_for_load_state("load")  # htmx binds its forms once the page has loaded
     _counter(page, "0 of 8 differences resolved")
     _no_serious_axe_violations(page, "report")
-    page.screenshot(path=str(artifacts / "school-report-before.png"), full_page=True)
+    _shot(page, artifacts / "school-report-before.png")
 
     # Marks this document: a full page load would lose it.
     page.evaluate("window.__sameDocument = true")
@@ -198,14 +217,14 @@ def test_school_resolves_sends_recalls_and_sends_again(live_server, page, artifa
     expect(_row(page, "DOB").get_by_role("textbox", name="Correct date")).to_have_value(
         "22/09/2007")
     expect(_row(page, "LA Address").get_by_label("School Data")).to_be_checked()
-    page.screenshot(path=str(artifacts / "school-report-answered.png"), full_page=True)
+    _shot(page, artifacts / "school-report-answered.png")
 
     # The printable to-do list of SIMS changes.
     page.get_by_role("link", name="changes to make in SIMS").click()
     expect(page.locator("tbody tr")).to_have_count(6)
     expect(page.locator("tbody")).to_contain_text("Change forename Joe to Joseph in SIMS")
     _no_serious_axe_violations(page, "SIMS changes")
-    page.screenshot(path=str(artifacts / "school-sims-changes.png"), full_page=True)
+    _shot(page, artifacts / "school-sims-changes.png")
     page.go_back()
 
     _send(page, screenshot=artifacts / "school-check-answers.png")
@@ -213,12 +232,12 @@ def test_school_resolves_sends_recalls_and_sends_again(live_server, page, artifa
     sent_row = page.locator("tbody tr", has_text="B2BreportWeek17")
     expect(sent_row).to_contain_text("Not yet received")
     expect(sent_row).to_contain_text("Office Manager")
-    page.screenshot(path=str(artifacts / "school-sent-list.png"), full_page=True)
+    _shot(page, artifacts / "school-sent-list.png")
     sent_row.get_by_role("link", name=re.compile("^Download copy")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("1111 Green Abbey School")
     expect(page.locator("main")).to_contain_text("The copy as sent to Kent County Council")
     expect(page.locator("main")).to_contain_text("Neither: 22/09/2007")
-    page.screenshot(path=str(artifacts / "school-sent-copy.png"), full_page=True)
+    _shot(page, artifacts / "school-sent-copy.png")
     page.go_back()
 
     sent_row.get_by_role("button", name=re.compile("^Recall")).click()
@@ -237,7 +256,7 @@ def _send(page: Page, screenshot: Path | None = None) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Check your answers before sending")
     if screenshot is not None:
-        page.screenshot(path=str(screenshot), full_page=True)
+        _shot(page, screenshot)
     page.get_by_role("button", name="Send to LA").click()
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
         "Your report has been sent to Kent County Council")
@@ -269,7 +288,7 @@ def test_two_people_on_one_report_neither_loses_a_choice(live_server, new_page, 
     row = _row(assistant, "Forename", 0)
     expect(row).to_contain_text("Someone else changed this answer")
     expect(row.get_by_label("School Data")).to_be_checked()
-    assistant.screenshot(path=str(artifacts / "school-report-stale.png"))
+    _shot(assistant, artifacts / "school-report-stale.png", full_page=False)
     # Knowing it now, the later choice wins.
     row.get_by_label("LA Data - ONE").check()
     expect(_row(assistant, "Forename", 0)).to_contain_text(
