@@ -132,3 +132,12 @@ def test_ctf_with_a_default_namespace(session):
     s = import_file(session, data, side="school", file_name="ns.xml")
     assert s.ok and s.new == 1, s.error
     assert session.scalar(select(PupilRecord.surname)) == "Bloggs"
+
+
+def test_unicode_digits_do_not_crash(session):
+    # Found by the fuzz test: "²" passes str.isdigit() but int() refuses it.
+    ok = write_pupils_csv([{**JOE, "laestab": "8861111", "nc_year": "²"}])
+    assert import_file(session, ok, side="la", file_name="a.csv").ok
+    bad = write_pupils_csv([{**JOE, "laestab": "886111²"}])
+    s = import_file(session, bad, side="la", file_name="b.csv")
+    assert not s.ok and "laestab must be 7 digits" in s.error

@@ -21,6 +21,11 @@ _SEX = {"M": "M", "MALE": "M", "F": "F", "FEMALE": "F", "U": "U", "UNKNOWN": "U"
         "W": "F", "X": "U"}
 
 
+def is_digits(value: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts "²" and other digits int() refuses."""
+    return value.isascii() and value.isdigit()
+
+
 class BadValue(ValueError):
     """A value that cannot be taken in; the message says why (without echoing pupil data)."""
 
@@ -75,7 +80,7 @@ def nc_year(value: str) -> str:
     v = code(value)
     if v.upper().startswith("YEAR "):
         v = v[5:]
-    if v.isdigit():
+    if is_digits(v):
         v = str(int(v))
     return v
 
@@ -88,7 +93,7 @@ def code_list(value: str) -> str:
 
 def digits(value: str) -> str:
     v = value.strip()
-    if v and not v.isdigit():
+    if v and not is_digits(v):
         raise BadValue("is not a whole number")
     return v.lstrip("0") or ("0" if v else "")
 

@@ -58,16 +58,16 @@ def mark_opened(session: Session, report: Report, actor: object) -> bool:
     # then writes fails at once ("database is locked") if another writer got in between,
     # whereas one that starts with its write waits its turn. The conditional update also
     # makes two first opens at once record one.
-    session.commit()
+    report_id, school_id, actor_id = report.id, report.school_id, getattr(actor, "id", None)
+    session.commit()  # (attributes are read above: reading them now would start a read)
     claimed = session.execute(
-        update(Report).where(Report.id == report.id, Report.opened_at.is_(None))
-        .values(opened_at=utcnow(), opened_by_id=getattr(actor, "id", None))
+        update(Report).where(Report.id == report_id, Report.opened_at.is_(None))
+        .values(opened_at=utcnow(), opened_by_id=actor_id)
         .execution_options(synchronize_session=False)).rowcount
     if not claimed:
         session.rollback()
         return False
-    record(session, actor, "report.opened", report, school_id=report.school_id,
-           report_id=report.id)
+    record(session, actor, "report.opened", report, school_id=school_id, report_id=report_id)
     session.commit()
     return True
 

@@ -20,7 +20,7 @@ from webapp.b2b.formats import (
     SchoolRef,
 )
 from webapp.b2b.items import RECORD_ITEMS
-from webapp.b2b.normalise import ITEM_FORMS, BadValue, code, code_list, iso_date
+from webapp.b2b.normalise import ITEM_FORMS, BadValue, code, code_list, is_digits, iso_date
 
 PUPIL_COLUMNS: tuple[str, ...] = (
     "laestab", "upn", "surname", "forename", "middle_names", "sex", "dob",
@@ -98,7 +98,7 @@ def _rows(source: IO[bytes], required: tuple[str, ...], optional: tuple[str, ...
 
 def _laestab(value: str, where: str) -> str:
     v = value.strip()
-    if not (v.isdigit() and len(v) == 7):
+    if not (is_digits(v) and len(v) == 7):
         raise ImportRefused("laestab must be 7 digits (LA number + establishment number)",
                             where)
     return v
@@ -141,7 +141,7 @@ def read_exclusions_csv(source: IO[bytes]) -> Iterator[ParsedExclusion]:
             raise ImportRefused("end_date is before start_date", where)
         reasons = code_list(",".join(row[f"reason{i}"] for i in (1, 2, 3)))
         sessions = row["sessions"].strip()
-        if sessions and not sessions.replace(".", "", 1).isdigit():
+        if sessions and not is_digits(sessions.replace(".", "", 1)):
             raise ImportRefused("sessions is not a number", where)
         yield ParsedExclusion(SchoolRef(laestab), upn, {
             "category": category, "start_date": start, "end_date": end,
@@ -156,13 +156,13 @@ def read_attendance_csv(source: IO[bytes]) -> Iterator[ParsedAttendance]:
         laestab = _laestab(row["laestab"], where)
         items: dict[str, str | int | None] = {}
         year = row["academic_year"].strip()
-        if not (len(year) == 7 and year[4] == "/" and year[:4].isdigit()):
+        if not (len(year) == 7 and year[4] == "/" and is_digits(year[:4])):
             raise ImportRefused("academic_year must look like 2024/25", where)
         items["academic_year"] = year
         for col in ("sessions_possible", "sessions_attended", "sessions_authorised",
                     "sessions_unauthorised"):
             v = row[col].strip()
-            if v and not v.isdigit():
+            if v and not is_digits(v):
                 raise ImportRefused(f"{col} is not a whole number", where)
             items[col] = int(v) if v else None
         try:

@@ -13,7 +13,7 @@ from typing import IO
 from lxml import etree
 
 from webapp.b2b.formats import ImportRefused, ParsedPupil, SchoolRef
-from webapp.b2b.normalise import ITEM_FORMS, BadValue
+from webapp.b2b.normalise import ITEM_FORMS, BadValue, is_digits
 
 SUPPORTED_VERSIONS = range(19, 26)
 
@@ -167,7 +167,7 @@ def _read_header(el: etree._Element) -> SchoolRef:
         raise ImportRefused(f"CTF version {version} is not supported (19 to 25 are)", where)
     lea = (_text(_child(el, "SourceSchool/LEA")) or "").strip()
     estab = (_text(_child(el, "SourceSchool/Estab")) or "").strip()
-    if not (lea.isdigit() and len(lea) == 3 and estab.isdigit() and len(estab) == 4):
+    if not (is_digits(lea) and len(lea) == 3 and is_digits(estab) and len(estab) == 4):
         raise ImportRefused("SourceSchool needs a 3-digit <LEA> and a 4-digit <Estab>", where)
     name = (_text(_child(el, "SourceSchool/SchoolName")) or "").strip() or None
     return SchoolRef(lea + estab, name)
@@ -257,12 +257,12 @@ def _read_year(yd: etree._Element, where: str) -> dict[str, str | int | None]:
         raw = (_text(_child(yd, tag)) or "").strip()
         if not raw:
             return None
-        if not raw.isdigit():
+        if not is_digits(raw):
             raise ImportRefused(f"<{tag}> is not a whole number", where)
         return int(raw)
 
     year = (_text(_child(yd, "Year")) or "").strip()
-    if not year.isdigit():
+    if not is_digits(year):
         raise ImportRefused("<Attendance><YearData><Year> is not a year", where)
     start = _text(_child(yd, "AttendanceStartDate"))
     return {
