@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from webapp import create_app
-from webapp.extensions import db
+from webapp.extensions import db, limiter
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -90,6 +90,7 @@ def app(database_uri, tmp_path):
         "HUEY_SQLITE_PATH": str(tmp_path / "huey.sqlite3"),
     })
     app.jinja_env.undefined = __import__("jinja2").StrictUndefined
+    limiter.reset()  # rate-limit counters are per process: start each test from zero
     with app.app_context():
         yield app
         db.session.remove()
