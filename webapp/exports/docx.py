@@ -134,6 +134,14 @@ def _new_table(doc, widths_mm: Sequence[int]) -> Table:
     table.autofit = False
     for gc, w in zip(table._tbl.tblGrid.gridCol_lst, widths_mm, strict=True):
         gc.w = Mm(w)
+    # A little room above and below the text in each cell, as in the PDF.
+    margins = OxmlElement("w:tblCellMar")
+    for side, twips in (("top", 40), ("left", 85), ("bottom", 40), ("right", 85)):
+        m = OxmlElement(f"w:{side}")
+        m.set(qn("w:w"), str(twips))
+        m.set(qn("w:type"), "dxa")
+        margins.append(m)
+    table._tbl.tblPr.append(margins)
     return table
 
 
@@ -141,6 +149,11 @@ def _field(paragraph, instr: str) -> None:
     fld = OxmlElement("w:fldSimple")
     fld.set(qn("w:instr"), instr)
     r = OxmlElement("w:r")
+    rpr = OxmlElement("w:rPr")
+    size = OxmlElement("w:sz")
+    size.set(qn("w:val"), "16")  # 8 pt, as the rest of the footer
+    rpr.append(size)
+    r.append(rpr)
     t = OxmlElement("w:t")
     t.text = "1"
     r.append(t)
