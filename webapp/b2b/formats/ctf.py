@@ -85,6 +85,8 @@ def _child(el: etree._Element, path: str) -> etree._Element | None:
 def _text(el: etree._Element | None) -> str | None:
     if el is None:
         return None
+    if len(el) == 0:  # a leaf, as nearly every CTF value is: no need to walk it
+        return el.text or ""
     return "".join(el.itertext())
 
 
