@@ -296,3 +296,20 @@ def test_a_value_too_long_for_the_record_completes_without_writing_it(session):
     assert _la_record(session, report.school_id, "10002").dob == "2007-09-26"
     entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "task.done"))
     assert entry.after["note"] == "value does not fit the record held here"
+
+
+def test_completing_an_attendance_task_writes_the_las_attendance_year(session):
+    from webapp.models import AttendanceYear
+
+    report, staff, officer, _ = received_seed_report(session)
+    la = _la_record(session, report.school_id, "10001")
+    session.add(AttendanceYear(pupil_id=la.id, academic_year="2025/26", sessions_attended=100))
+    task = session.scalar(select(AmendmentTask).where(AmendmentTask.new_value == "Joe"))
+    task.field_key, task.la_value, task.new_value = (
+        "attendance.2025/26.sessions_attended", "100", "120")
+    session.commit()
+    assert amendments.complete_task(session, task.id, officer).done == [task.id]
+    session.expire_all()
+    assert _la_record(session, report.school_id, "10001").attendance[0].sessions_attended == 120
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "task.done"))
+    assert entry.after["sessions_attended"] == [100, 120]

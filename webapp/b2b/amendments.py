@@ -279,6 +279,11 @@ def _apply(session: Session, t: AmendmentTask, records: dict[int, PupilRecord],
                 setattr(la, p, None)
             la.address_paon = t.new_value
         return {**base, **before}, {**base, **{p: getattr(la, p) for p in parts}}
+    if t.field_key.startswith(("attendance.", "exclusion.")):
+        from webapp.b2b.activity import apply_activity_amendment
+
+        changed = apply_activity_amendment(session, la, school, t.field_key, t.new_value)
+        return base, {**base, **changed}
     if t.field_key not in RECORD_ITEMS:
         return base, {**base, "note": "not held here"}
     if not _fits(t.field_key, t.new_value):
