@@ -6,9 +6,10 @@ host=${1:-127.0.0.1}
 port=${2:-5000}
 bin=.venv/bin
 outbox=$(.venv/bin/python -c 'from webapp import create_app; print(create_app().config["MAIL_OUTBOX_DIR"])')
+# Loads the demo LA the first time; every time, it lists the demo sign-ins.
+"$bin/flask" b2b demo
 echo
 echo "b2b-sync on http://$host:$port"
-.venv/bin/flask b2b demo | sed -n '/Demo sign-ins/,$p'
 echo "Email is written to $outbox (set FLASK_MAIL_SERVER to send over SMTP)."
 echo
 pids=()

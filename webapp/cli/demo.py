@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import case, select
 
 from webapp.b2b.demo import DEMO_LA_NUMBER, load_demo
 from webapp.extensions import db
@@ -32,7 +32,11 @@ def demo_command(schools: int, pupils: int) -> None:
     else:
         click.echo("Demo data already loaded.")
     click.echo("Demo sign-ins (password from DEMO_PASSWORD, default 'b2b-demo-password'):")
-    for u in db.session.scalars(select(User).order_by(User.role.desc(), User.email).limit(6)):
-        where = u.school.title if u.school else "LA"
-        click.echo(f"  {u.email:40} {u.role:11} {where}")
-    click.echo("  ... and office@<estab>.school.example for every demo school")
+    la_first = case((User.role == "la_admin", 0), (User.role == "la_officer", 1), else_=2)
+    shown = db.session.scalars(select(User).order_by(la_first, User.email).limit(4))
+    for u in shown:
+        where = u.school.title if u.school else ("LA admin" if u.role == "la_admin"
+                                                 else "LA officer")
+        click.echo(f"  {u.email:34} {where}")
+    click.echo("  office@<estab>.school.example      every other demo school "
+               "(e.g. office@2007.school.example)")
