@@ -192,3 +192,10 @@ def test_session_ended_on_htmx_returns_to_the_page_after_sign_in(client, seed_re
 def test_signed_in_users_skip_the_sign_in_page(client, session, login_as):
     login_as(make_user(session, school=make_school(session)))
     assert client.get("/sign-in").headers["Location"] == "/"
+
+
+def test_sign_in_says_when_the_session_timed_out(client):
+    with client.session_transaction() as s:
+        s["_timed_out"] = True
+    assert "You were signed out because the page was left" in client.get("/sign-in").text
+    assert "You were signed out because" not in client.get("/sign-in").text  # said once

@@ -32,6 +32,8 @@ from webapp.auth.passwords import (
 from webapp.b2b.audit import record
 from webapp.extensions import db
 from webapp.models.base import utcnow
+from webapp.models.users import new_session_token
+from webapp.twofactor.views import start_code_step
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -78,6 +80,9 @@ def sign_in():
     form = SignInForm()
     if form.validate_on_submit():
         user = authenticate(db.session, form.email.data, form.password.data)
+        if user is not None and user.totp_secret:
+            # Password right; the code step signs in (webapp/twofactor).
+            return start_code_step(user, _safe_next(request.args.get("next")))
         if user is not None:
             user.last_sign_in_at = utcnow()
             record(db.session, user, "user.signed_in", user, school_id=user.school_id)
@@ -87,8 +92,10 @@ def sign_in():
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("auth.index"))
         form.email.errors.append(SIGN_IN_ERROR)
-    return render_template("auth/sign_in.html", form=form,
-                           title="Sign in"), 400 if form.errors else 200
+    # Set by the session time-outs (webapp/security.py) when they signed someone out.
+    timed_out = session.pop("_timed_out", False)
+    return render_template("auth/sign_in.html", form=form, title="Sign in",
+                           timed_out=timed_out), 400 if form.errors else 200
 
 
 @bp.post("/sign-out")
@@ -96,6 +103,9 @@ def sign_in():
 def sign_out():
     record(db.session, current_user, "user.signed_out", current_user._get_current_object(),
            school_id=current_user.school_id)
+    db.session.commit()
+    # A new session token: any copy of this session's cookie stops working too.
+    current_user.session_token = new_session_token()
     db.session.commit()
     logout_user()
     session.clear()
