@@ -79,8 +79,9 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.la.views import bp as la_bp
     from webapp.school.views import bp as school_bp
     from webapp.tokens.views import bp as tokens_bp
+    from webapp.twofactor.views import bp as twofactor_bp
     from webapp.users.views import bp as users_bp
 
     for bp in (auth_bp, school_bp, la_bp, exports_bp, api_bp, tokens_bp, cycle_bp,
-               users_bp):
+               users_bp, twofactor_bp):
         app.register_blueprint(bp)

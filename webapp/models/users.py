@@ -34,6 +34,10 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(40), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Optional second factor (LA accounts): a TOTP secret, and the last time-step used
+    # so that a code cannot be replayed.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None]
 
     school = relationship("School")
     la = relationship("LocalAuthority")

@@ -1,0 +1,1 @@
+"""The optional second factor: setting it up, and the code step of signing in."""
