@@ -44,7 +44,7 @@ from webapp.b2b.decisions import (
     sims_instruction,
 )
 from webapp.b2b.items import RECORD_ITEMS
-from webapp.models import Difference, PupilRecord, Report
+from webapp.models import Difference, Notification, PupilRecord, Report, ReportSubmission
 
 _FIELD_ORDER = {f.key: i for i, f in enumerate(FIELDS)}
 _PUPIL_LABEL = {"new_to_la": "On roll", "not_at_school": "On roll"}
@@ -262,3 +262,38 @@ def view_from_snapshot(snapshot: str) -> ReportView:
         pupils.append(PupilView(rows=rows, **p))
     tasks = [SimsTask(**t) for t in data.pop("sims_tasks")]
     return ReportView(pupils=pupils, sims_tasks=tasks, **data)
+
+
+# -- the school's lists: documents panel, notifications, files previously sent ---------
+
+# The "Files Previously Sent" filters, in the portal's words.
+SENT_FILTERS = {"all": "All", "waiting": "Sent and Not Yet Received", "received": "Received"}
+
+
+def school_documents(session: Session, school_id: int, limit: int = 50) -> list[Report]:
+    """The reports published to a school, newest first (drafts are the LA's alone)."""
+    return list(session.scalars(
+        select(Report).where(Report.school_id == school_id, Report.status != "draft")
+        .order_by(Report.published_at.desc(), Report.id.desc()).limit(limit)))
+
+
+def school_notifications(session: Session, school_id: int,
+                         limit: int = 10) -> list[Notification]:
+    return list(session.scalars(
+        select(Notification).where(Notification.school_id == school_id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
+
+
+def school_submissions(session: Session, school_id: int,
+                       show: str = "all") -> list[ReportSubmission]:
+    """A school's sendings, newest first: all (recalled ones too), those the LA has not
+    yet received, or those it has."""
+    q = (select(ReportSubmission).join(Report)
+         .where(Report.school_id == school_id)
+         .order_by(ReportSubmission.sent_at.desc(), ReportSubmission.id.desc()))
+    if show == "waiting":
+        q = q.where(ReportSubmission.received_at.is_(None),
+                    ReportSubmission.recalled_at.is_(None))
+    elif show == "received":
+        q = q.where(ReportSubmission.received_at.is_not(None))
+    return list(session.scalars(q))

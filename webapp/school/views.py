@@ -6,29 +6,29 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from webapp.access import load_difference, load_report, load_submission, school_required
 from webapp.b2b.decisions import DECIDABLE_STATES, DecisionError, record_decision
 from webapp.b2b.report_view import (
+    SENT_FILTERS,
     ReportRow,
     build_report_view,
     difference_row,
     progress_counts,
+    school_documents,
+    school_notifications,
+    school_submissions,
     view_from_snapshot,
 )
 from webapp.b2b.reports import report_counts
 from webapp.b2b.workflow import NotAllowed, mark_opened, recall_report, send_report
 from webapp.extensions import db
 from webapp.htmx import vary, wants_fragment
-from webapp.models import Notification, Report, ReportSubmission
+from webapp.models import Report, ReportSubmission
 from webapp.models.base import utcnow
 from webapp.school.forms import DecisionPost, RecallForm, SendForm
 
 bp = Blueprint("school", __name__, url_prefix="/school")
-
-SENT_FILTERS = {"all": "All", "waiting": "Sent and Not Yet Received", "received": "Received"}
-
 
 @bp.after_request
 def _no_store(response):
@@ -40,16 +40,11 @@ def _no_store(response):
 @bp.get("/")
 @school_required
 def home():
-    reports = db.session.scalars(
-        select(Report).where(Report.school_id == current_user.school_id,
-                             Report.status != "draft")
-        .order_by(Report.published_at.desc(), Report.id.desc()).limit(50)).all()
-    notifications = db.session.scalars(
-        select(Notification).where(Notification.school_id == current_user.school_id)
-        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(10)).all()
+    reports = school_documents(db.session, current_user.school_id)
     return render_template("school/home.html", title="Your documents", reports=reports,
                            counts=report_counts(db.session, [r.id for r in reports]),
-                           notifications=notifications)
+                           notifications=school_notifications(db.session,
+                                                              current_user.school_id))
 
 
 @bp.get("/reports/<int:report_id>")
@@ -149,16 +144,10 @@ def sent():
     show = request.args.get("show", "all")
     if show not in SENT_FILTERS:
         show = "all"
-    q = (select(ReportSubmission).join(Report)
-         .where(Report.school_id == current_user.school_id)
-         .order_by(ReportSubmission.sent_at.desc(), ReportSubmission.id.desc()))
-    if show == "waiting":
-        q = q.where(ReportSubmission.received_at.is_(None),
-                    ReportSubmission.recalled_at.is_(None))
-    elif show == "received":
-        q = q.where(ReportSubmission.received_at.is_not(None))
     return render_template("school/sent.html", title="Files previously sent", show=show,
-                           filters=SENT_FILTERS, submissions=db.session.scalars(q).all(),
+                           filters=SENT_FILTERS,
+                           submissions=school_submissions(db.session, current_user.school_id,
+                                                          show),
                            copy_until=_copy_until, now=utcnow(), form=RecallForm())
 
 
