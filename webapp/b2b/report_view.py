@@ -22,6 +22,10 @@ ChoiceOption
 SimsTask
     pupil, anchor, instruction.
 
+Also: ``difference_row(d)`` (one row, what the htmx endpoint returns), ``progress_counts``,
+``view_to_snapshot``/``view_from_snapshot`` (the frozen copy of what was sent) and the
+school's lists ``school_documents``, ``school_notifications``, ``school_submissions``.
+
 No Flask here: the CLI, the exports and tests call it the same way the views do.
 """
 
