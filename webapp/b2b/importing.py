@@ -143,13 +143,20 @@ def import_file(
         session.flush()
         summary.batch_id = batch.id
         stream = io.BufferedReader(_Counting(io.BytesIO(data), progress))
-        _Importer(session, side, batch, summary).run(stream)
+        importer = _Importer(session, side, batch, summary)
+        importer.run(stream)
         batch.read_count = summary.read
         batch.new_count = summary.new
         batch.changed_count = summary.changed
         batch.unchanged_count = summary.unchanged
         batch.schools_created = len(summary.schools_created)
         session.commit()
+        if side == "school" and summary.changed + summary.new:
+            # The school's own data arrived: see which "SIMS to amend" items it settles.
+            from webapp.b2b.amendments import check_sims_items
+
+            for school_id in importer.schools.values():
+                check_sims_items(session, school_id)
     except ImportRefused as e:
         session.rollback()
         summary.error = str(e)
