@@ -50,3 +50,24 @@ def test_sources_per_value_and_earlier_decisions(session):
     _, dob = _diff(session, 12, "dob")
     assert provenance_for(session, report12, [dob])[dob.id].school.file_name == \
         "school-8861111.xml"
+
+
+def test_report_page_shows_sources_and_earlier_answers(client, session, login_as):
+    from tests.factories import make_user
+    from webapp.b2b.workflow import publish_reports
+
+    import_ctf(session, "8861111", [JOE])
+    import_csv(session, "8861111", [{**JOE, "forename": "Joseph"}])
+    refresh_reports(session, 2025, 11)
+    report, d = _diff(session, 11)
+    d.choice = "la"
+    session.commit()
+    import_ctf(session, "8861111", [{**JOE, "dob": "2006-01-27"}])
+    refresh_reports(session, 2025, 12)
+    report12 = session.scalar(select(Report).where(Report.week == 12))
+    publish_reports(session, [report12], "t")
+    login_as(make_user(session, school=report12.school))
+    html = client.get(f"/school/reports/{report12.id}").get_data(as_text=True)
+    assert "School data: import of school-8861111.xml" in html
+    assert "LA data: import of la-8861111.csv" in html
+    assert "school accepted the LA&#39;s Joseph, week 11 2025/26" in html

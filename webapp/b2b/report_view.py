@@ -48,6 +48,7 @@ from webapp.b2b.decisions import (
     sims_instruction,
 )
 from webapp.b2b.items import RECORD_ITEMS
+from webapp.b2b.provenance import provenance_for
 from webapp.models import Difference, Notification, PupilRecord, Report, ReportSubmission
 
 _FIELD_ORDER = {f.key: i for i, f in enumerate(FIELDS)}
@@ -82,6 +83,9 @@ class ReportRow:
     version: int = 0
     decided_by: str | None = None
     decided_at: datetime | None = None
+    # Where each side's value came from, and the school's earlier answers on the item.
+    sources: str | None = None
+    earlier: list[str] = field(default_factory=list)
 
     @property
     def anchor(self) -> str:
@@ -215,6 +219,7 @@ def build_report_view(session: Session, report: Report) -> ReportView:
     for d in diffs:
         groups.setdefault(d.subject_key, []).append(d)
     pupils = [_pupil_view(f"pupil-{i}", ds) for i, ds in enumerate(groups.values(), 1)]
+    add_provenance(session, report, diffs, [r for p in pupils for r in p.rows])
     tasks = [SimsTask(p.name, r.anchor, r.sims_instruction)
              for p in pupils for r in p.rows if r.sims_instruction]
     return ReportView(
@@ -234,6 +239,20 @@ def build_report_view(session: Session, report: Report) -> ReportView:
         records_printed=len(pupils),
         sims_tasks=tasks,
     )
+
+
+def add_provenance(session: Session, report: Report, diffs: list[Difference],
+                   rows: list[ReportRow]) -> None:
+    """Fill each difference row's ``sources`` and ``earlier`` (a few queries per report)."""
+    prov = provenance_for(session, report, diffs)
+    for row in rows:
+        p = prov.get(row.difference_id) if row.difference_id else None
+        if p is None:
+            continue
+        parts = [f"{side}: {src.describe()}" for side, src in
+                 (("School data", p.school), ("LA data", p.la)) if src is not None]
+        row.sources = "; ".join(parts) or None
+        row.earlier = p.earlier
 
 
 def progress_counts(session: Session, report: Report) -> tuple[int, int]:
