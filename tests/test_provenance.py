@@ -71,3 +71,26 @@ def test_report_page_shows_sources_and_earlier_answers(client, session, login_as
     assert "School data: import of school-8861111.xml" in html
     assert "LA data: import of la-8861111.csv" in html
     assert "school accepted the LA&#39;s Joseph, week 11 2025/26" in html
+
+
+def test_exports_carry_the_sources(session):
+    import io
+
+    from docx import Document
+    from pypdf import PdfReader
+
+    from webapp.exports.docx import report_docx
+    from webapp.exports.pdf import report_pdf
+    from webapp.exports.view import printed_report
+
+    import_ctf(session, "8861111", [JOE])
+    import_csv(session, "8861111", [{**JOE, "forename": "Joseph"}])
+    refresh_reports(session, 2025, 11)
+    report, _ = _diff(session, 11)
+    printed = printed_report(session, report)
+    pdf_text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(
+        report_pdf(printed))).pages)
+    assert "School data: import of school-8861111.xml" in " ".join(pdf_text.split())
+    doc = Document(io.BytesIO(report_docx(printed)))
+    cells = [c.text for t in doc.tables for r in t.rows for c in r.cells]
+    assert any("LA data: import of la-8861111.csv" in c for c in cells)

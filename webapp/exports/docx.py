@@ -232,9 +232,15 @@ def _pupil_rows(table: Table, rows: Sequence[ReportRow]) -> None:
         cells = [([Run(f"{row.label}:", bold=True)], 1),
                  (_value(school_tick, row.school_value, row.differing), 1),
                  (_value(la_tick, row.la_value, row.differing), 1), (comment or "", 1)]
-        _add_row(table, cells, PUPIL_COLS_MM, keep_with_next=not (last and not below))
+        provenance = " ".join(filter(None, [
+            f"Before: {'; '.join(row.earlier)}." if row.earlier else None, row.sources]))
+        _add_row(table, cells, PUPIL_COLS_MM,
+                 keep_with_next=not (last and not below and not provenance))
         if below:
             _add_row(table, [("", 1), (row.instruction or "", 3)], PUPIL_COLS_MM,
+                     keep_with_next=not last or bool(provenance))
+        if provenance:
+            _add_row(table, [("", 1), (provenance, 3)], PUPIL_COLS_MM,
                      keep_with_next=not last)
 
 
