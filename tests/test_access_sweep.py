@@ -17,7 +17,7 @@ from webapp.models import AmendmentTask, Difference, Report, ReportSubmission
 
 # Open to anyone (sign-in and its helpers, the API's own description, static files).
 PUBLIC = {"static", "auth.sign_in", "auth.forgotten_password", "auth.reset_password",
-          "auth.index", "api.openapi", "auth.sign_out"}
+          "auth.index", "api.openapi", "auth.sign_out", "twofactor.code"}
 # Bearer-token routes: covered by tests/test_api.py (401 without a token).
 TOKEN_ROUTES = {"api.create_upload", "api.upload_state"}
 # Routes for school staff only.
@@ -101,7 +101,7 @@ def test_every_route_is_classified(app):
     for rule in _rules(app):
         e = rule.endpoint
         assert (e in known or e.startswith(("school.", "la.", "exports.", "tokens.",
-                                            "cycle.", "users."))), \
+                                            "cycle.", "users.", "twofactor."))), \
             f"{e} ({rule.rule}) is not in the access sweep's lists"
 
 

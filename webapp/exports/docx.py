@@ -229,18 +229,16 @@ def _pupil_rows(table: Table, rows: Sequence[ReportRow]) -> None:
         below = message_below(row)
         school_tick, la_tick = ticks(row)
         comment = ([] if below or not row.instruction else [Run(row.instruction)]) + _note(row)
+        provenance = " ".join(filter(None, [
+            f"Before: {'; '.join(row.earlier)}." if row.earlier else None, row.sources]))
+        if provenance:  # where the values came from, after the comment
+            comment += [Run(("\n" if comment else "") + provenance)]
         cells = [([Run(f"{row.label}:", bold=True)], 1),
                  (_value(school_tick, row.school_value, row.differing), 1),
                  (_value(la_tick, row.la_value, row.differing), 1), (comment or "", 1)]
-        provenance = " ".join(filter(None, [
-            f"Before: {'; '.join(row.earlier)}." if row.earlier else None, row.sources]))
-        _add_row(table, cells, PUPIL_COLS_MM,
-                 keep_with_next=not (last and not below and not provenance))
+        _add_row(table, cells, PUPIL_COLS_MM, keep_with_next=not (last and not below))
         if below:
             _add_row(table, [("", 1), (row.instruction or "", 3)], PUPIL_COLS_MM,
-                     keep_with_next=not last or bool(provenance))
-        if provenance:
-            _add_row(table, [("", 1), (provenance, 3)], PUPIL_COLS_MM,
                      keep_with_next=not last)
 
 
