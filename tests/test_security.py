@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask
-
 from tests.factories import make_school, make_user
 from webapp import security
 
 
-def _app_with_security(app: Flask) -> Flask:
-    if not getattr(app, "_security_on", False):
-        security.init_app(app)
-        app._security_on = True
-    return app
-
-
 def test_headers(app, client, session, login_as):
-    _app_with_security(app)
     r = client.get("/sign-in")
     csp = r.headers["Content-Security-Policy"]
     assert "script-src 'self' 'sha256-" in csp and "unsafe-inline" not in csp
@@ -43,7 +33,6 @@ def test_govuk_inline_script_hash_matches_the_template(app):
 
 
 def test_idle_and_absolute_timeouts(app, client, session, login_as):
-    _app_with_security(app)
     user = make_user(session, school=make_school(session))
     login_as(user)
     assert client.get("/school/").status_code == 200
@@ -64,8 +53,6 @@ def test_failed_sign_ins_are_throttled_without_locking_the_person_out(app, sessi
     from tests.factories import PASSWORD
     from webapp.extensions import limiter
 
-    _app_with_security(app)
-    security.throttle_sign_in(app)
     limiter.reset()
     user = make_user(session, school=make_school(session), email="office@greenabbey.sch.uk")
 

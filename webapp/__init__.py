@@ -57,6 +57,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.cli.add_command(b2b_cli)
     _register_blueprints(app)
+    from webapp import security
+
+    security.init_app(app)  # CSP and other headers, no-store, session time-outs
     return app
 
 

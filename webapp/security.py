@@ -8,7 +8,7 @@ import base64
 import hashlib
 import time
 
-from flask import Flask, request, session
+from flask import Flask, current_app, request, session
 from flask_login import current_user, logout_user
 
 # The GOV.UK template's one inline script (it marks the body "js-enabled"): allowed by its
@@ -77,24 +77,21 @@ def init_app(app: Flask) -> None:
         return response
 
 
-def throttle_sign_in(app: Flask) -> None:
-    """Limit failed sign-ins (Flask-Limiter, Redis storage when ``REDIS_URL`` is set).
+def failed_sign_in(response) -> bool:  # noqa: ANN001
+    """Only failed sign-ins count towards the limits."""
+    return request.method == "POST" and response.status_code != 302
 
-    Counted per address, and per address *and* account: never per account alone, so an
-    attacker failing on someone's email from elsewhere cannot lock that person out.
-    """
-    from webapp.extensions import limiter
 
-    def failed(response) -> bool:  # noqa: ANN001
-        return request.method == "POST" and response.status_code != 302
+def address_and_account() -> str:
+    """The rate-limit key per address *and* account (never per account alone, so an
+    attacker failing on someone's email from elsewhere cannot lock that person out)."""
+    email = (request.form.get("email") or "").strip().casefold()
+    return f"{request.remote_addr}|{hashlib.sha256(email.encode()).hexdigest()[:16]}"
 
-    def address_and_account() -> str:
-        email = (request.form.get("email") or "").strip().casefold()
-        return f"{request.remote_addr}|{hashlib.sha256(email.encode()).hexdigest()[:16]}"
 
-    view = app.view_functions["auth.sign_in"]
-    view = limiter.limit(lambda: app.config["B2B_SIGN_IN_LIMIT_ADDRESS"], methods=["POST"],
-                         deduct_when=failed)(view)
-    view = limiter.limit(lambda: app.config["B2B_SIGN_IN_LIMIT_ACCOUNT"], methods=["POST"],
-                         key_func=address_and_account, deduct_when=failed)(view)
-    app.view_functions["auth.sign_in"] = view
+def sign_in_limit_address() -> str:
+    return current_app.config["B2B_SIGN_IN_LIMIT_ADDRESS"]
+
+
+def sign_in_limit_account() -> str:
+    return current_app.config["B2B_SIGN_IN_LIMIT_ACCOUNT"]

@@ -19,6 +19,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.routing import BuildError
 
+from webapp import security
 from webapp.auth.email import send_reset_email
 from webapp.auth.forms import ForgottenPasswordForm, ResetPasswordForm, SignInForm
 from webapp.auth.passwords import (
@@ -30,7 +31,7 @@ from webapp.auth.passwords import (
     valid_reset,
 )
 from webapp.b2b.audit import record
-from webapp.extensions import db
+from webapp.extensions import db, limiter
 from webapp.models.base import utcnow
 from webapp.models.users import new_session_token
 from webapp.twofactor.views import start_code_step
@@ -74,6 +75,10 @@ def index():
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(security.sign_in_limit_address, methods=["POST"],
+               deduct_when=security.failed_sign_in)
+@limiter.limit(security.sign_in_limit_account, methods=["POST"],
+               key_func=security.address_and_account, deduct_when=security.failed_sign_in)
 def sign_in():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("auth.index"))
