@@ -41,19 +41,32 @@ def _no_store(response):
     return response
 
 
-@bp.context_processor
+@bp.app_context_processor
 def _nav():
+    """The LA team's navigation, on every LA page (this blueprint's and the others':
+    packs, cycle, tokens, people, two-step sign-in). School pages set their own."""
+    if not (current_user and current_user.is_authenticated and current_user.is_la):
+        return {"field_label": _field_label, "shown": _shown,
+                "has_endpoint": lambda e: e in current_app.view_functions}
     here = request.endpoint or ""
-    queue = here.startswith("la.task") or here == "la.complete_tasks"
-    items = [("la.dashboard", "Schools", not queue), ("la.tasks", "Amendment queue", queue)]
-    # The other LA pages, where this app has them.
-    items += [(e, t, False) for e, t in (("exports.new_pack", "Packs"),
-                                         ("cycle.index", "Weekly cycle"),
-                                         ("tokens.index", "API tokens"))
-              if e in current_app.view_functions]
-    return {"nav_items": [{"href": url_for(e), "text": t, "active": a, "current": a}
-                          for e, t, a in items],
-            "field_label": _field_label, "shown": _shown,
+    sections = [("la.dashboard", "Schools", ("la.dashboard", "la.report", "la.history")),
+                ("la.tasks", "Amendment queue", ("la.task", "la.complete_tasks",
+                                                 "la.assign_tasks", "la.reject_task")),
+                ("exports.new_pack", "Packs", ("exports.new_pack", "exports.pack")),
+                ("cycle.index", "Weekly cycle", ("cycle.",)),
+                ("tokens.index", "API tokens", ("tokens.",)),
+                ("users.index", "People", ("users.",)),
+                ("twofactor.setup", "Two-step sign-in", ("twofactor.",))]
+    items = []
+    for endpoint, text, prefixes in sections:
+        if endpoint not in current_app.view_functions:
+            continue
+        if endpoint in ("tokens.index", "users.index") and current_user.role != "la_admin":
+            continue
+        active = any(here.startswith(p) for p in prefixes)
+        items.append({"href": url_for(endpoint), "text": text, "active": active,
+                      "current": active})
+    return {"nav_items": items, "field_label": _field_label, "shown": _shown,
             "has_endpoint": lambda e: e in current_app.view_functions}
 
 
