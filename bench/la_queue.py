@@ -1,6 +1,6 @@
 """Benchmark: the LA team's pages and the email queue at full size.
 
-    .venv/bin/python bench/queue.py [--schools 600] [--tasks 10000] [--database URL]
+    .venv/bin/python bench/la_queue.py [--schools 600] [--tasks 10000] [--database URL]
 
 Builds a fresh database by the migrations (SQLite in a temporary folder unless
 ``--database`` names another, e.g. an empty PostgreSQL database), with 600 schools, a
