@@ -109,6 +109,12 @@ def _dirty_records(session: Session, baselines: dict[int, Baseline]
     return dirty, records
 
 
+def _any_activity(session: Session) -> bool:
+    """Whether any exclusion or attendance is held at all (if not, skip loading them)."""
+    return (session.scalar(select(Exclusion.id).limit(1)) is not None
+            or session.scalar(select(AttendanceYear.id).limit(1)) is not None)
+
+
 def _attach_activity(session: Session, rows: list[dict]) -> None:
     """Give each record its exclusions and attendance years (as plain dicts)."""
     by_id = {r["id"]: r for r in rows}
@@ -243,8 +249,9 @@ def _compare_chunk(session: Session, summary: CompareSummary, chunk: list[int],
     baselines = {} if full else _baselines(session, academic_year, week, chunk)
     dirty, dirty_records = _dirty_records(session, baselines)
     full_records = _records_of_schools(session, [s for s in chunk if s not in baselines])
-    _attach_activity(session, [r for rows in (*dirty_records.values(), *full_records.values())
-                               for r in rows])
+    if _any_activity(session):
+        _attach_activity(session, [r for rows in (*dirty_records.values(),
+                                                  *full_records.values()) for r in rows])
     existing = _existing_differences(session, [reports[s].id for s in chunk])
     inserts: list[dict] = []
     for sid in chunk:
