@@ -90,16 +90,22 @@ def run(kind: str) -> None:
         assert page.status_code == 200
     html = page.get_data(as_text=True)
     csrf = re.search(r'name="csrf-token" content="([^"]+)"', html)[1]
-    forms = re.findall(r'action="(/school/differences/(\d+)/decision)".*?name="version" '
-                       r'value="(\d+)"', html, re.S)
-    versions = {did: int(v) for _, did, v in forms}
+    found = re.findall(r'action="(/school/differences/(\d+)/decision)".*?name="version" '
+                       r'value="(\d+)"(.*?)</form>', html, re.S)
+    forms = []
+    for path, did, _v, rest in found:
+        # Choices that need no typed value (the others would be refused without one).
+        plain = re.findall(r'name="choice" type="radio" value="([^"]+)"(?![^>]*data-needs-value)',
+                           rest)
+        if len(plain) >= 2:
+            forms.append((path, did, plain))
+    versions = {did: int(v) for _, did, v, _ in found}
     posts = []
-    choices = ("school", "la")
     for i in range(200):
-        path, did, _ = forms[i % len(forms)]
+        path, did, plain = forms[i % len(forms)]
         t = time.perf_counter()
         r = client.post(path, data={"csrf_token": csrf, "version": versions[did],
-                                    "choice": choices[(i // len(forms)) % 2]},
+                                    "choice": plain[(i // len(forms)) % 2]},
                         headers={"HX-Request": "true", "X-CSRFToken": csrf})
         posts.append(time.perf_counter() - t)
         assert r.status_code in (200, 409), r.status_code
