@@ -141,7 +141,8 @@ class Stats:
             self.stale += stale
 
 
-def user_loop(n: int, port: int, deadline: float, stats: Stats, rnd: random.Random) -> None:
+def user_loop(n: int, port: int, deadline: float, stats: Stats, rnd: random.Random,
+              think: tuple[float, float]) -> None:
     c = Client(port)
     for _ in range(20):
         status, page, _ = c.request("GET", "/sign-in")
@@ -181,7 +182,7 @@ def user_loop(n: int, port: int, deadline: float, stats: Stats, rnd: random.Rand
             forms[did][1] = int(m[1])
         forms[did][3] = checked[1] if checked else None
         stats.add(status, took, int(did), choice, stale=status == 409)
-        time.sleep(rnd.uniform(0.2, 0.8))  # a person reading the next row
+        time.sleep(rnd.uniform(*think))  # a person checking the paper records
 
 
 def check_database(uri: str, last_ack: dict[int, tuple[float, str]]) -> tuple[int, int]:
@@ -207,6 +208,9 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=120)
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--faults", action="store_true")
+    ap.add_argument("--think-min", type=float, default=1.0,
+                    help="Seconds a person takes between choices, at least (default 1).")
+    ap.add_argument("--think-max", type=float, default=4.0)
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="b2b-load-"))
     if args.db == "postgres":
@@ -241,13 +245,14 @@ def main() -> None:
     stats = Stats()
     deadline = time.monotonic() + args.seconds
     threads = [threading.Thread(target=user_loop, daemon=True,
-                                args=(n, port, deadline, stats, random.Random(n)))
+                                args=(n, port, deadline, stats, random.Random(n),
+                                      (args.think_min, args.think_max)))
                for n in range(args.users)]
     print(f"Running for {args.seconds} s against gunicorn ({args.workers} workers) ...",
           flush=True)
-    for t in threads:
+    for t in threads:  # people arrive over the first 20 seconds, not all at once
         t.start()
-        time.sleep(0.01)
+        time.sleep(20 / max(1, args.users))
     faults = []
     if args.faults:
         time.sleep(args.seconds / 4)
@@ -273,7 +278,8 @@ def main() -> None:
     fivexx = sum(v for k, v in stats.status.items() if k >= 500)
     print()
     print(f"database:                 {args.db}")
-    print(f"users / schools:          {args.users} / {args.schools}")
+    print(f"users / schools:          {args.users} / {args.schools}, "
+          f"{args.think_min:g}-{args.think_max:g} s between one person's choices")
     print(f"faults:                   {', '.join(faults) or 'none'}")
     print(f"responses by status:      {dict(sorted(stats.status.items()))}  (-1: no answer)")
     print(f"5xx:                      {fivexx}")
