@@ -87,14 +87,11 @@ def provenance_for(session: Session, report: Report, diffs: Iterable[Difference]
                    ) -> dict[int, Provenance]:
     """Provenance for each of a report's differences, by difference id (few queries)."""
     diffs = list(diffs)
-    rec_ids = {i for d in diffs for i in (d.school_record_id, d.la_record_id) if i}
-    records = {r.id: r for r in session.scalars(
-        select(PupilRecord).where(PupilRecord.id.in_(rec_ids)))} if rec_ids else {}
     wanted: dict[int, tuple[int | None, int | None]] = {}
     for d in diffs:
         items = _items_of(d.field_key) if d.kind == "field" else None
-        s = records.get(d.school_record_id) if d.school_record_id else None
-        la = records.get(d.la_record_id) if d.la_record_id else None
+        # The differences come with their records loaded (report_view.load_differences).
+        s, la = d.school_record, d.la_record
         wanted[d.id] = (_batch_for(s, items) if s else None, _batch_for(la, items) if la else None)
     sources = _sources(session, {b for pair in wanted.values() for b in pair if b})
     out = {d.id: Provenance(sources.get(wanted[d.id][0]), sources.get(wanted[d.id][1]))
