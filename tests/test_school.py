@@ -409,3 +409,20 @@ def test_a_difference_the_data_resolved_is_refused(client, session, seed_report,
     assert r.status_code == 409 and "no longer needs an answer" in r.text
     session.refresh(d)
     assert d.choice is None
+
+
+def test_sent_copy_as_pdf_for_thirty_days(client, session, seed_report, login_as):
+    import io
+
+    from pypdf import PdfReader
+
+    sub = _send(session, seed_report)
+    login_as(seed_report.user)
+    r = client.get(f"/school/submissions/{sub.id}/copy.pdf")
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    assert r.headers["Cache-Control"] == "no-store"
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(r.data)).pages)
+    assert "1111 Green Abbey School" in text and "Joseph" in text
+    sub.sent_at = sub.sent_at - timedelta(days=31)
+    session.commit()
+    assert client.get(f"/school/submissions/{sub.id}/copy.pdf").status_code == 410

@@ -169,6 +169,25 @@ def copy(submission_id: int):
                            submission=s, title=f"{s.report.document_name}: copy as sent")
 
 
+@bp.get("/submissions/<int:submission_id>/copy.pdf")
+@school_required
+def copy_pdf(submission_id: int):
+    """The copy as sent, printed (the same PDF layout as the report's export)."""
+    from webapp.exports.pdf import report_pdf
+    from webapp.exports.view import PrintedReport
+    from webapp.exports.views import PDF, download
+
+    s = load_submission(submission_id)
+    if s.snapshot is None or s.recalled_at is not None or _copy_until(s) < utcnow():
+        return copy(submission_id)  # the same "no longer available" page, 410
+    printed = PrintedReport(view_from_snapshot(s.snapshot), "Sent", sent_at=s.sent_at,
+                            sent_by=s.sent_by.name if s.sent_by else None,
+                            received_at=s.received_at,
+                            received_by=s.received_by.name if s.received_by else None)
+    name = f"{s.report.document_name}-{s.report.school.laestab}-sent.pdf"
+    return download(report_pdf(printed), name, PDF)
+
+
 @bp.post("/submissions/<int:submission_id>/recall")
 @school_required
 def recall(submission_id: int):
