@@ -50,9 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     htmx_ext.init_app(app)
     limiter.init_app(app)
-    from webapp import mail
-
-    mail.init_app(app)  # Flask-Mail, configured by FLASK_MAIL_* (or the outbox folder)
+    # Flask-Mail is attached on first use (webapp.mail), once the config is final.
     _init_ui(app)
 
     from webapp import models  # noqa: F401  (every table known to Alembic)
