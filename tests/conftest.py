@@ -195,3 +195,22 @@ def rendered(app):
     template_rendered.connect(_record, app)
     yield names
     template_rendered.disconnect(_record, app)
+
+
+@pytest.fixture
+def consumer(app, tmp_path):
+    """A real huey consumer (two worker threads) in this process, running the app's tasks."""
+    from webapp import jobs, worker  # noqa: F401  (worker registers every task)
+
+    app.config["B2B_PACK_DIR"] = str(tmp_path / "packs")
+    jobs.use_app(app)
+    jobs.bind_storage(app)
+    jobs.huey.flush()
+    c = jobs.huey.create_consumer(workers=2, worker_type="thread", periodic=False,
+                                  initial_delay=0.05, max_delay=0.2,
+                                  check_worker_health=False)
+    c._set_signal_handlers = lambda: None  # not the main thread's signals in a test
+    c.start()
+    yield c
+    c.stop(graceful=True)
+    jobs.use_app(None)

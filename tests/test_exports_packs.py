@@ -13,26 +13,9 @@ from pypdf import PdfReader
 from tests.export_fixtures import seed_report
 from tests.factories import make_la, make_school, make_user
 from tests.test_exports import flat, pdf_text
-from webapp import jobs
 from webapp.exports import packs
 
 HX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def consumer(app, tmp_path):
-    app.config["B2B_PACK_DIR"] = str(tmp_path / "packs")
-    jobs.use_app(app)
-    jobs.bind_storage(app)
-    jobs.huey.flush()
-    c = jobs.huey.create_consumer(workers=1, worker_type="thread", periodic=False,
-                                  initial_delay=0.05, max_delay=0.2,
-                                  check_worker_health=False)
-    c._set_signal_handlers = lambda: None  # not the main thread's signals in a test
-    c.start()
-    yield c
-    c.stop(graceful=True)
-    jobs.use_app(None)
 
 
 @pytest.fixture

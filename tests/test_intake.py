@@ -8,7 +8,7 @@ import time
 from sqlalchemy import func, select
 
 from tests.factories import make_school, make_user, pupil
-from tests.test_mail import _wait_for, consumer, smtp  # noqa: F401  (fixtures)
+from tests.test_mail import _wait_for, smtp  # noqa: F401  (fixture)
 from webapp.b2b.formats.writers import write_ctf, write_pupils_csv
 from webapp.b2b.intake import create_token, receive_upload, scan_drop_folder, token_for
 from webapp.intake_jobs import run_cycle_now

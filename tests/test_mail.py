@@ -70,22 +70,6 @@ def smtp(app):
     server.stop()
 
 
-@pytest.fixture
-def consumer(app):
-    """A real huey consumer (two worker threads and the scheduler) in this process."""
-    jobs.use_app(app)
-    jobs.bind_storage(app)
-    jobs.huey.flush()
-    c = jobs.huey.create_consumer(workers=2, worker_type="thread", periodic=False,
-                                  initial_delay=0.05, max_delay=0.2,
-                                  check_worker_health=False)
-    c._set_signal_handlers = lambda: None  # not the main thread's signals in a test
-    c.start()
-    yield c
-    c.stop(graceful=True)
-    jobs.use_app(None)
-
-
 def _schools(session, n: int):
     """``n`` schools with a contact address, two staff accounts each (one inactive), and
     a draft report for the week."""
