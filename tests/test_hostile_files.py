@@ -108,3 +108,17 @@ def test_refusal_mid_file_rolls_back_earlier_pupils(session):
     s = import_file(session, data, side="school", file_name="x.xml")
     assert not s.ok and "Pupil 6" in s.error
     assert _counts(session) == (0, 0)
+
+
+def test_value_longer_than_its_column_is_refused(session):
+    # Found by the fuzz test on PostgreSQL: SQLite would have kept "00000" in a 4-char column.
+    data = write_pupils_csv([{**pupil("X886111110001", "Bloggs", "Joe", "2006-01-26", "M"),
+                              "laestab": "8861111", "ethnicity": "00000"}])
+    s = import_file(session, data, side="la", file_name="x.csv")
+    assert not s.ok and "line 2: ethnicity is longer than 4 characters" in s.error
+    assert _counts(session) == (0, 0)
+
+
+def test_huge_ids_in_urls_are_not_found(client):
+    assert client.get("/api/v1/uploads/99999999999999999999").status_code in (401, 404)
+    assert client.get("/school/reports/99999999999").status_code in (302, 404)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from werkzeug.routing import IntegerConverter
 
 from webapp import db_setup  # noqa: F401  (SQLite connection tuning)
 from webapp.config import database_url_from_env, default_config
@@ -74,7 +75,17 @@ def _init_ui(app: Flask) -> None:
     WTFormsHelpers(app)
 
 
+class _IdConverter(IntegerConverter):
+    """``<int:...>`` in our routes is a database id: larger than PostgreSQL's integer it
+    cannot exist, so the URL does not match (404) instead of erring in the database."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002, ANN001
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def _register_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = _IdConverter
     from webapp import access  # noqa: F401  (the user loader)
     from webapp.api.views import bp as api_bp
     from webapp.auth.views import bp as auth_bp

@@ -159,7 +159,8 @@ def import_file(
                 check_sims_items(session, school_id)
     except ImportRefused as e:
         session.rollback()
-        summary.error = str(e)
+        # Printable and bounded: a message may quote a column name from a hostile file.
+        summary.error = "".join(ch if ch.isprintable() else "?" for ch in str(e))[:2000]
         summary.refused = max(summary.refused, 1)
         summary.new = summary.changed = summary.unchanged = 0
         summary.schools_created = []
@@ -209,6 +210,25 @@ def _bulk_write(session: Session, rows: list[dict], *, update_by_id: bool = Fals
             values[i] = proc(values[i])
         params.append(tuple(values))
     conn.exec_driver_sql(sql, params)
+
+
+def _lengths(table) -> dict[str, int]:  # noqa: ANN001
+    return {c.name: c.type.length for c in table.columns
+            if getattr(c.type, "length", None)}
+
+
+_PUPIL_LENGTHS = _lengths(PupilRecord.__table__)
+_EXCLUSION_LENGTHS = _lengths(Exclusion.__table__)
+_ATTENDANCE_LENGTHS = _lengths(AttendanceYear.__table__)
+
+
+def _check_lengths(items: dict, lengths: dict[str, int], where: str) -> None:
+    """Refuse a value longer than its column holds (PostgreSQL would refuse the whole
+    write; SQLite would keep it silently)."""
+    for k, v in items.items():
+        n = lengths.get(k)
+        if n and isinstance(v, str) and len(v) > n:
+            raise ImportRefused(f"{k} is longer than {n} characters", where)
 
 
 def _chunks(it: Iterable, n: int) -> Iterator[list]:
@@ -280,6 +300,7 @@ class _Importer:
             self.summary.read += len(chunk)
             keyed: list[tuple[int, str, ParsedPupil]] = []
             for p in chunk:
+                _check_lengths(p.items, _PUPIL_LENGTHS, p.where)
                 sid = self.school_id(p.school)
                 keyed.append((sid, self.record_key(sid, p.items), p))
             existing = self._existing(keyed)
@@ -393,6 +414,7 @@ class _Importer:
     def _exclusions(self, rows: Iterator[ParsedExclusion]) -> None:
         for r in rows:
             self.summary.read += 1
+            _check_lengths(r.items, _EXCLUSION_LENGTHS, r.where)
             pid = self._pupil_id_for(r.school, r.upn, r.where)
             ex = self.s.scalar(select(Exclusion).where(
                 Exclusion.pupil_id == pid, Exclusion.category == r.items["category"],
@@ -413,6 +435,7 @@ class _Importer:
     def _attendance(self, rows: Iterator[ParsedAttendance]) -> None:
         for r in rows:
             self.summary.read += 1
+            _check_lengths(r.items, _ATTENDANCE_LENGTHS, r.where)
             pid = self._pupil_id_for(r.school, r.upn, r.where)
             if self._upsert_attendance(pid, r.items):
                 self.summary.new += 1
