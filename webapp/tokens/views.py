@@ -35,12 +35,6 @@ def _form() -> TokenForm:
     return form
 
 
-@bp.after_request
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @bp.get("/")
 @la_required(admin=True)
 def index():

@@ -47,12 +47,6 @@ def send_invitation(user: User, token: str) -> None:
         "The link works once. If you were not expecting this, ignore this email.\n"))
 
 
-@bp.after_request
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @bp.get("/")
 @la_required(admin=True)
 def index():
