@@ -101,6 +101,7 @@ def run(kind: str) -> None:
             forms.append((path, did, plain))
     versions = {did: int(v) for _, did, v, _ in found}
     posts = []
+    statuses: dict[int, int] = {}
     for i in range(200):
         path, did, plain = forms[i % len(forms)]
         t = time.perf_counter()
@@ -109,9 +110,14 @@ def run(kind: str) -> None:
                         headers={"HX-Request": "true", "X-CSRFToken": csrf})
         posts.append(time.perf_counter() - t)
         assert r.status_code in (200, 409), r.status_code
+        statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
         m = re.search(r'name="version" value="(\d+)"', r.get_data(as_text=True))
         if m:
             versions[did] = int(m[1])
+
+    with app.app_context():
+        stored = db.session.query(Difference).filter(Difference.report_id == report_id,
+                                                     Difference.choice.is_not(None)).count()
 
     # The baseline: the least a Flask app can do per post on this database.
     engine = create_engine(uri)
@@ -137,6 +143,8 @@ def run(kind: str) -> None:
     print(f"\n{kind}: report of 2,000 pupils, {n_diffs} differences")
     print(f"  report page render [< 300 ms]      {_ms(page_times)}")
     print(f"  choice round trip  [< 25 ms]       {_ms(posts)}")
+    print(f"    answers: {', '.join(f'{n} x {code}' for code, n in sorted(statuses.items()))}; "
+          f"{stored} decisions stored afterwards")
     print(f"  bare Flask insert (baseline)       {_ms(base)}")
     print(f"  ratio choice / baseline (median)   "
           f"{statistics.median(posts) / statistics.median(base):6.1f}")

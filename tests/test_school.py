@@ -174,12 +174,14 @@ def test_htmx_post_returns_the_row_and_the_counter(client, seed_report, login_as
     assert "HX-Request" in r.headers["Vary"]
     assert r.headers["Cache-Control"] == "no-store"
     assert d.choice == "la"
-    # The same row partial the page includes, wrapped with the out-of-band pieces.
+    # The same row (one macro) the page renders, wrapped with the out-of-band pieces.
     assert rendered == ["school/_decision_response.html"]
     with open("webapp/templates/school/_decision_response.html") as f:
         assert '{% include "school/_row.html" %}' in f.read()
+    with open("webapp/templates/school/_row.html") as f:
+        assert "{{ report_row(row, editable, row_errors) }}" in f.read()
     with open("webapp/templates/school/_report_table.html") as f:
-        assert '{% include "school/_row.html" %}' in f.read()
+        assert "{{ report_row(row, editable, row_errors) }}" in f.read()
 
 
 def test_boosted_request_gets_the_whole_page_flow(client, seed_report, login_as, csrf):

@@ -10,6 +10,7 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 
 from webapp.extensions import db, login_manager
 from webapp.models import Difference, Report, ReportSubmission, School, User
@@ -53,7 +54,9 @@ def load_report(report_id: int) -> Report:
 
 
 def load_difference(difference_id: int) -> Difference:
-    d = db.session.get(Difference, difference_id)
+    # With its report, school and LA in the same query: every choice post needs them.
+    d = db.session.get(Difference, difference_id, options=[
+        joinedload(Difference.report).joinedload(Report.school).joinedload(School.la)])
     if d is None:
         abort(404)
     load_report(d.report_id)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from webapp.b2b.audit import record
 from webapp.b2b.catalogue import FIELDS_BY_KEY
@@ -267,9 +267,23 @@ def record_decision(
         record(session, actor, "report.in_progress", report, school_id=report.school_id,
                report_id=report.id, before={"status": "published"},
                after={"status": "in_progress"})
-    session.commit()
+    _commit_keeping_loaded(session)
+    # The compare-and-set above bypassed the ORM: read the difference back as stored.
     session.refresh(d)
     return DecisionResult(d, changed=True)
+
+
+def _commit_keeping_loaded(session: Session) -> None:
+    """Commit without expiring everything loaded: the decision's report, school and the
+    person deciding were read in this transaction and only the difference (refreshed
+    after) and the report's status (set through the ORM) changed. Saves the round trips
+    of reloading them on every choice."""
+    real = session() if isinstance(session, scoped_session) else session
+    keep, real.expire_on_commit = real.expire_on_commit, False
+    try:
+        real.commit()
+    finally:
+        real.expire_on_commit = keep
 
 
 def undecided_count(session: Session, report: Report) -> int:
