@@ -4,8 +4,9 @@
     .venv/bin/python bench/load.py --db sqlite
     .venv/bin/python bench/load.py --db postgres --faults   # kill -9 a worker, restart PG
 
-Loopback only; it stops by itself. Each simulated user signs in, opens the school's
-report and keeps changing its answers (htmx posts, as the page makes them). Afterwards
+Loopback only; it stops by itself. The simulated users arrive over 20 seconds (sign in,
+open the school's report: timed and printed on their own); then, all of them at once,
+they keep changing their answers for --seconds (htmx posts, as the page makes them). Afterwards
 every acknowledged (200) choice is looked for in the database's audit log: the count of
 "decision.recorded" entries must equal the number of acknowledged posts. Prints
 median and 95th percentile latency of the choice round trip, 5xx and "database is
@@ -130,10 +131,12 @@ class Stats:
         self.stale = 0
         self.status: dict[int, int] = {}
         self.last_ack: dict[int, tuple[float, str]] = {}  # difference -> (when, choice)
+        self.timeline: list[tuple[float, int, float]] = []  # (when answered, status, took)
 
     def add(self, status: int, took: float, did: int, choice: str, stale: bool) -> None:
         with self.lock:
             self.status[status] = self.status.get(status, 0) + 1
+            self.timeline.append((time.monotonic(), status, took))
             if status == 200:
                 self.latencies.append(took)
                 self.acks += 1
@@ -141,34 +144,30 @@ class Stats:
             self.stale += stale
 
 
-def user_loop(n: int, port: int, deadline: float, stats: Stats, rnd: random.Random,
+class Phase:
+    """People arrive (sign in, open their report) first; the timed choices start when all
+    have, so that the figures are of choices made by 200 people at once."""
+
+    def __init__(self, users: int):
+        self.arrived = threading.Semaphore(0)  # released once per person, there or not
+        self.go = threading.Event()
+        self.deadline = 0.0
+        self.lock = threading.Lock()
+        self.sign_in: list[float] = []
+        self.first_page: list[float] = []
+
+
+def user_loop(n: int, port: int, phase: Phase, stats: Stats, rnd: random.Random,
               think: tuple[float, float]) -> None:
-    c = Client(port)
-    for _ in range(20):
-        status, page, _ = c.request("GET", "/sign-in")
-        token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
-        if status == 200 and token:
-            break
-        time.sleep(0.5)
-    else:
-        return
-    c.request("POST", "/sign-in", {"csrf_token": token[1], "email": f"user{n}@load.test",
-                                   "password": PASSWORD})
-    status, home, _ = c.request("GET", "/school/")
-    link = re.search(r'href="(/school/reports/\d+)"', home)
-    if not link:
-        return
-    status, page, _ = c.request("GET", link[1])
-    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page)[1]
-    forms = {}
-    for path, did, version, rest in FORM.findall(page):
-        choices = [v for v, _checked in CHOICE.findall(rest)
-                   if 'data-needs-value' not in rest.split(f'value="{v}"')[1][:40]]
-        if choices:
-            forms[did] = [path, int(version), choices, None]
+    try:
+        c, csrf, forms = _arrive(n, port, phase)
+    finally:
+        phase.arrived.release()
     if not forms:
         return
-    while time.monotonic() < deadline:
+    phase.go.wait()
+    time.sleep(rnd.uniform(*think))  # not all in the same instant
+    while time.monotonic() < phase.deadline:
         did = rnd.choice(list(forms))
         path, version, choices, current = forms[did]
         options = [c_ for c_ in choices if c_ != current] or choices
@@ -183,6 +182,37 @@ def user_loop(n: int, port: int, deadline: float, stats: Stats, rnd: random.Rand
         forms[did][3] = checked[1] if checked else None
         stats.add(status, took, int(did), choice, stale=status == 409)
         time.sleep(rnd.uniform(*think))  # a person checking the paper records
+
+
+def _arrive(n: int, port: int, phase: Phase) -> tuple[Client, str, dict]:
+    """Sign in and open the school's report: the forms to answer, with their versions."""
+    c = Client(port)
+    for _ in range(20):
+        status, page, _ = c.request("GET", "/sign-in")
+        token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
+        if status == 200 and token:
+            break
+        time.sleep(0.5)
+    else:
+        return c, "", {}
+    _, _, took = c.request("POST", "/sign-in", {"csrf_token": token[1], "password": PASSWORD,
+                                                "email": f"user{n}@load.test"})
+    status, home, _ = c.request("GET", "/school/")
+    link = re.search(r'href="(/school/reports/\d+)"', home)
+    if not link:
+        return c, "", {}
+    status, page, took_page = c.request("GET", link[1])
+    with phase.lock:
+        phase.sign_in.append(took)
+        phase.first_page.append(took_page)
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page)[1]
+    forms = {}
+    for path, did, version, rest in FORM.findall(page):
+        choices = [v for v, _checked in CHOICE.findall(rest)
+                   if 'data-needs-value' not in rest.split(f'value="{v}"')[1][:40]]
+        if choices:
+            forms[did] = [path, int(version), choices, None]
+    return c, csrf, forms
 
 
 def check_database(uri: str, last_ack: dict[int, tuple[float, str]]) -> tuple[int, int]:
@@ -243,19 +273,27 @@ def main() -> None:
             break
         time.sleep(0.5)
     stats = Stats()
-    deadline = time.monotonic() + args.seconds
+    phase = Phase(args.users)
     threads = [threading.Thread(target=user_loop, daemon=True,
-                                args=(n, port, deadline, stats, random.Random(n),
+                                args=(n, port, phase, stats, random.Random(n),
                                       (args.think_min, args.think_max)))
                for n in range(args.users)]
-    print(f"Running for {args.seconds} s against gunicorn ({args.workers} workers) ...",
-          flush=True)
-    for t in threads:  # people arrive over the first 20 seconds, not all at once
+    print(f"{args.users} people sign in and open their reports over 20 s ...", flush=True)
+    for t in threads:  # people arrive over 20 seconds, not all at once
         t.start()
         time.sleep(20 / max(1, args.users))
+    for _ in threads:
+        phase.arrived.acquire()
+    started = time.monotonic()
+    phase.deadline = started + args.seconds
+    phase.go.set()
+    print(f"Making choices for {args.seconds} s against gunicorn ({args.workers} workers) ...",
+          flush=True)
     faults = []
+    marks = [("start", started)]
     if args.faults:
         time.sleep(args.seconds / 4)
+        marks.append(("after the worker kill", time.monotonic()))
         kids = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True,
                               text=True).stdout.split()
         if kids:
@@ -267,6 +305,7 @@ def main() -> None:
             subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main",
                             "restart"], check=False)
             faults.append("restarted PostgreSQL")
+            marks.append(("after the PostgreSQL restart", time.monotonic()))
     for t in threads:
         t.join(timeout=args.seconds + 60)
     server.send_signal(signal.SIGTERM)
@@ -281,6 +320,11 @@ def main() -> None:
     print(f"users / schools:          {args.users} / {args.schools}, "
           f"{args.think_min:g}-{args.think_max:g} s between one person's choices")
     print(f"faults:                   {', '.join(faults) or 'none'}")
+    for label, xs in (("sign-in", phase.sign_in), ("first report page", phase.first_page)):
+        if xs:
+            xs = sorted(xs)
+            print(f"{label + ' (arrival)':30s}median {statistics.median(xs) * 1000:.1f} ms, "
+                  f"p95 {xs[max(0, int(len(xs) * 0.95) - 1)] * 1000:.1f} ms over {len(xs)}")
     print(f"responses by status:      {dict(sorted(stats.status.items()))}  (-1: no answer)")
     print(f"5xx:                      {fivexx}")
     print(f"'database is locked':     {logged.count('database is locked')}")
@@ -294,6 +338,27 @@ def main() -> None:
         print(f"choice round trip:        median {statistics.median(lat) * 1000:.1f} ms, "
               f"p95 {p95 * 1000:.1f} ms over {len(lat)} posts "
               f"({len(lat) / args.seconds:.0f}/s)")
+        print("by 20-second window:")
+        for w0 in range(0, args.seconds, 20):
+            rows = [(st, took) for when, st, took in stats.timeline
+                    if w0 <= when - started < w0 + 20]
+            ok = sorted(took for st, took in rows if st == 200)
+            if ok:
+                print(f"  {w0:3d}-{w0 + 20:3d} s: {len(ok):5d} acknowledged, median "
+                      f"{statistics.median(ok) * 1000:7.1f} ms, p95 "
+                      f"{ok[max(0, int(len(ok) * 0.95) - 1)] * 1000:7.1f} ms, "
+                      f"{sum(1 for st, _ in rows if st >= 500 or st < 0)} failed")
+    if args.faults:
+        print("recovery (answers from each point on):")
+        for label, t0 in marks:
+            by = {}
+            for when, st, _took in stats.timeline:
+                if when >= t0:
+                    by[st] = by.get(st, 0) + 1
+            print(f"  {label:30s} {dict(sorted(by.items()))}")
+        last = [st for when, st, _ in stats.timeline if when >= marks[-1][1] + 10]
+        print(f"  10 s after the last fault: {sum(1 for st in last if st == 200)} acknowledged, "
+              f"{sum(1 for st in last if st >= 500 or st < 0)} failed")
     sys.exit(0 if lost == 0 and (args.faults or fivexx == 0) else 1)
 
 
