@@ -127,7 +127,15 @@ def test_forgotten_password_same_answer_and_a_single_use_link(app, client, sessi
     assert client.get(link).status_code == 200
     r = client.post(link, data={"csrf_token": csrf(link), "password": "short",
                                 "confirm": "short"})
-    assert r.status_code == 400 and "12 characters or more" in r.text
+    assert r.status_code == 400 and "at least 12 characters" in r.text
+    # The password policy on the form: guessable, or the account's own address.
+    for weak, says in (("passwordpassword", "too easy to guess"),
+                       ("office1111-password", "must not contain your email"),
+                       ("kent county council b2b", "name of the service")):
+        r = client.post(link, data={"csrf_token": csrf(link), "password": weak,
+                                    "confirm": weak})
+        assert r.status_code == 400 and says in r.text, weak
+    assert client.get(link).status_code == 200  # still unused
     new = "a new and long password"
     r = client.post(link, data={"csrf_token": csrf(link), "password": new, "confirm": new})
     assert r.headers["Location"] == "/sign-in"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+from wtforms.validators import DataRequired, EqualTo, Regexp, ValidationError
 
-MIN_PASSWORD = 12
+from webapp.password_policy import MIN_LENGTH, password_problem
 
 
 class SignInForm(FlaskForm):
@@ -29,14 +29,27 @@ class ForgottenPasswordForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
+    """A new password (a reset, or an invitation's first one), checked by the password
+    policy: length, guessability, and not the account's own email or the service's name."""
+
     password = PasswordField(
         "New password", widget=GovPasswordInput(),
-        description=f"Must be at least {MIN_PASSWORD} characters. A few unrelated words "
-                    "together make a good password.",
-        validators=[DataRequired("Enter a new password"),
-                    Length(min=MIN_PASSWORD, max=200,
-                           message=f"Password must be {MIN_PASSWORD} characters or more")])
+        description=f"Must be at least {MIN_LENGTH} characters. Three or four random words "
+                    "together make a good password; common passwords are refused.",
+        validators=[DataRequired("Enter a new password")])
     confirm = PasswordField("Confirm new password", widget=GovPasswordInput(), validators=[
         DataRequired("Confirm your new password"),
         EqualTo("password", "The passwords do not match")])
     submit = SubmitField("Change password", widget=GovSubmitInput())
+
+    def __init__(self, *args, account_email: str = "", service_words: tuple[str, ...] = (),
+                 **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account_email = account_email
+        self.service_words = service_words
+
+    def validate_password(self, field: PasswordField) -> None:
+        problem = password_problem(field.data or "", email=self.account_email,
+                                   words=self.service_words)
+        if problem:
+            raise ValidationError(problem)

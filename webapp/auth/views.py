@@ -140,7 +140,8 @@ def reset_password(token: str):
     reset = valid_reset(db.session, token)
     if reset is None:
         return render_template("auth/reset_invalid.html", title="This link has expired"), 404
-    form = ResetPasswordForm()
+    form = ResetPasswordForm(account_email=reset.user.email,
+                             service_words=("b2b", current_app.config["B2B_LA_NAME"]))
     if form.validate_on_submit():
         finish_reset(db.session, reset, form.password.data)
         flash("Your password has been changed. Sign in with your new password.", "success")
