@@ -74,3 +74,27 @@ def test_failed_sign_ins_are_throttled_without_locking_the_person_out(app, sessi
                                       "csrf_token": token(person, "198.51.100.7")},
                     environ_base={"REMOTE_ADDR": "198.51.100.7"})
     assert r.status_code == 302, re.sub(r"\s+", " ", r.get_data(as_text=True))[:300]
+
+
+def test_production_cookies_are_host_prefixed_and_secure(database_uri, tmp_path):
+    import pytest
+
+    from webapp import create_app
+
+    base = {"SQLALCHEMY_DATABASE_URI": database_uri, "B2B_PRODUCTION": True,
+            "HUEY_SQLITE_PATH": str(tmp_path / "huey.sqlite3")}
+    with pytest.raises(RuntimeError, match="FLASK_SECRET_KEY"):
+        create_app(base)  # the development key
+    with pytest.raises(RuntimeError, match="32 or more"):
+        create_app({**base, "SECRET_KEY": "short"})
+    app = create_app({**base, "SECRET_KEY": "k" * 48})
+    r = app.test_client().get("/sign-in", base_url="https://b2b.example.org")
+    cookie = r.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-b2b-session=")
+    attrs = [a.strip().lower() for a in cookie.split(";")[1:]]
+    assert {"secure", "httponly", "path=/", "samesite=lax"} <= set(attrs)
+    assert not any(a.startswith("domain=") for a in attrs)
+    # Outside production the cookie keeps working over plain http on 127.0.0.1.
+    dev = create_app({"SQLALCHEMY_DATABASE_URI": database_uri,
+                      "HUEY_SQLITE_PATH": str(tmp_path / "huey2.sqlite3")})
+    assert "secure" not in dev.test_client().get("/sign-in").headers["Set-Cookie"].lower()

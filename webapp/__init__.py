@@ -10,7 +10,7 @@ from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.routing import IntegerConverter
 
 from webapp import db_setup  # noqa: F401  (SQLite connection tuning)
-from webapp.config import database_url_from_env, default_config
+from webapp.config import database_url_from_env, default_config, production_settings
 from webapp.extensions import csrf, db, limiter, login_manager, migrate
 from webapp.extensions import htmx as htmx_ext  # webapp.htmx is our helper module
 from webapp.templating import AppEnvironment
@@ -30,6 +30,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_prefixed_env()
     if test_config:
         app.config.from_mapping(test_config)
+    if app.config["B2B_PRODUCTION"]:
+        app.config.from_mapping(production_settings(app.config))
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgresql://"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[13:]

@@ -11,11 +11,16 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+DEV_SECRET_KEY = "dev-only-not-secret"
+
 
 def default_config(instance_path: str) -> dict:
     instance = Path(instance_path)
     return {
-        "SECRET_KEY": "dev-only-not-secret",
+        "SECRET_KEY": DEV_SECRET_KEY,
+        # FLASK_B2B_PRODUCTION=true: HTTPS-only cookies with the __Host- prefix, and no
+        # start with the development secret key (see production_settings).
+        "B2B_PRODUCTION": False,
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'b2b.sqlite3'}",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SESSION_COOKIE_HTTPONLY": True,
@@ -51,3 +56,23 @@ def database_url_from_env() -> str | None:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
+
+
+def production_settings(config: dict) -> dict:
+    """What ``B2B_PRODUCTION`` turns on (behind the TLS proxy of docs/deploy.md): cookies
+    only over HTTPS, the session cookie named with the ``__Host-`` prefix (browsers then
+    refuse it unless Secure, Path=/ and without Domain, so no sibling site can set it),
+    and https links. Raises ``RuntimeError`` on the development secret key."""
+    key = config.get("SECRET_KEY") or ""
+    if key == DEV_SECRET_KEY or len(key) < 32:
+        raise RuntimeError("B2B_PRODUCTION needs FLASK_SECRET_KEY set to 32 or more random "
+                           "characters (e.g. python -c 'import secrets; "
+                           "print(secrets.token_urlsafe(48))')")
+    return {
+        "SESSION_COOKIE_SECURE": True,
+        "SESSION_COOKIE_NAME": "__Host-b2b-session",
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
+        "REMEMBER_COOKIE_SECURE": True,
+        "PREFERRED_URL_SCHEME": "https",
+    }
