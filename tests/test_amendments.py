@@ -312,3 +312,29 @@ def test_completing_an_attendance_task_writes_the_las_attendance_year(session):
     assert _la_record(session, report.school_id, "10001").attendance[0].sessions_attended == 120
     entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "task.done"))
     assert entry.after["sessions_attended"] == [100, 120]
+
+
+def test_a_value_written_by_a_task_names_the_task_as_its_source(session):
+    from webapp.b2b.provenance import Amended, provenance_for
+
+    report, staff, officer, _ = received_seed_report(session)
+    dob = session.scalar(select(AmendmentTask).where(AmendmentTask.field_key == "dob"))
+    amendments.complete_task(session, dob.id, officer)
+    # SIMS still holds the old date until the school changes it: next week's report
+    # shows the difference again, the LA side now from the amendment, not the extract.
+    refresh_reports(session, YEAR, WEEK + 1, school_ids=[report.school_id])
+    nxt = session.scalar(select(Report).where(Report.week == WEEK + 1))
+    d = next(d for d in nxt.differences if d.field_key == "dob" and d.status == "open")
+    assert d.la_value == "2007-09-23"
+    p = provenance_for(session, nxt, [d])[d.id]
+    assert isinstance(p.la, Amended) and p.la.task_id == dob.id
+    assert p.la.describe().startswith(f"amended by Olive Officer (amendment task {dob.id}), ")
+    assert p.school.file_name.endswith(".xml")  # the school's side: still its import
+    # A later LA extract that changes the date takes over as the source.
+    rec = _la_record(session, report.school_id, "10002")
+    import_csv(session, report.school.laestab,
+               [{**p_, "upn": p_["upn"][:4] + "1111" + p_["upn"][8:],
+                 **({"dob": "2007-09-24"} if p_["upn"].endswith("10002") else {})}
+                for p_ in SEED_PUPILS_LA])
+    session.refresh(rec)
+    assert isinstance(rec.item_batches["dob"], int)

@@ -21,6 +21,7 @@ from webapp.b2b.audit import record
 from webapp.b2b.catalogue import FIELDS_BY_KEY
 from webapp.b2b.importing import content_hash
 from webapp.b2b.items import ADDRESS_PARTS, RECORD_ITEMS
+from webapp.b2b.provenance import AMENDED_BY
 from webapp.b2b.workflow import NotAllowed
 from webapp.models import (
     AmendmentTask,
@@ -261,6 +262,7 @@ def _apply(session: Session, t: AmendmentTask, records: dict[int, PupilRecord],
         if school is None:
             return base, {**base, "note": "the school's record has gone"}
         la = _add_la_record(session, school, t.new_value, now)
+        mark_amended(la, RECORD_ITEMS, t.id)
         t.la_record_id = la.id
         records[la.id] = la
         return base, {**base, "added": True, "start_date": t.new_value}
@@ -278,6 +280,7 @@ def _apply(session: Session, t: AmendmentTask, records: dict[int, PupilRecord],
             for p in ADDRESS_PARTS:
                 setattr(la, p, None)
             la.address_paon = t.new_value
+        mark_amended(la, parts, t.id)
         return {**base, **before}, {**base, **{p: getattr(la, p) for p in parts}}
     if t.field_key.startswith(("attendance.", "exclusion.")):
         from webapp.b2b.activity import apply_activity_amendment
@@ -291,7 +294,15 @@ def _apply(session: Session, t: AmendmentTask, records: dict[int, PupilRecord],
         return base, {**base, "note": "value does not fit the record held here"}
     old = getattr(la, t.field_key)
     setattr(la, t.field_key, t.new_value)
+    mark_amended(la, (t.field_key,), t.id)
     return {**base, "value": old}, {**base, "value": t.new_value}
+
+
+def mark_amended(rec: PupilRecord, items: Iterable[str], task_id: int) -> None:
+    """Note in the record's provenance that these items now hold what an amendment task
+    wrote (the next import that changes one of them replaces the note with its batch)."""
+    rec.item_batches = {**(rec.item_batches or {}),
+                        **{i: f"{AMENDED_BY}{task_id}" for i in items}}
 
 
 def _fits(column: str, value: str | None) -> bool:

@@ -1,9 +1,9 @@
 """Where each side's value came from, and what the school decided before.
 
 For every difference: which import (and which upload, if it came through the API or the
-drop folder) supplied each side's value and when that value last changed; and the
-school's earlier decisions on the same item of the same pupil ("school confirmed Joseph,
-week 12").
+drop folder) supplied each side's value and when that value last changed, or, for an LA
+value written by an amendment task, which task and officer; and the school's earlier
+decisions on the same item of the same pupil ("school confirmed Joseph, week 12").
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 
 from webapp.b2b.catalogue import FIELDS_BY_KEY
 from webapp.b2b.items import ADDRESS_PARTS
-from webapp.models import Difference, ImportBatch, PupilRecord, Report, Upload
+from webapp.models import AmendmentTask, Difference, ImportBatch, PupilRecord, Report, Upload
+
+AMENDED_BY = "task:"  # an item_batches entry naming an amendment task (see amendments.py)
 
 
 @dataclass(frozen=True)
@@ -33,10 +35,23 @@ class Source:
         return f"{self.via} of {self.file_name}, {self.at.strftime('%d/%m/%Y %H:%M')}"
 
 
+@dataclass(frozen=True)
+class Amended:
+    """The amendment task that last wrote a value into the LA's record."""
+
+    task_id: int
+    officer: str
+    at: datetime | None
+
+    def describe(self) -> str:
+        when = f", {self.at.strftime('%d/%m/%Y %H:%M')}" if self.at else ""
+        return f"amended by {self.officer} (amendment task {self.task_id}){when}"
+
+
 @dataclass
 class Provenance:
-    school: Source | None = None
-    la: Source | None = None
+    school: Source | Amended | None = None
+    la: Source | Amended | None = None
     earlier: list[str] = field(default_factory=list)
 
 
@@ -48,20 +63,33 @@ def _items_of(field_key: str) -> tuple[str, ...] | None:
     return None  # anomalies, exclusions, attendance: the record's latest change
 
 
-def _batch_for(rec: PupilRecord, items: tuple[str, ...] | None) -> int | None:
+def _batch_for(rec: PupilRecord, items: tuple[str, ...] | None) -> int | str | None:
+    """The batch id (or ``"task:<id>"``) that last changed these items of the record."""
     if items is None:
         return rec.import_batch_id
     changed = rec.item_batches or {}
-    found = [changed[i] for i in items if isinstance(changed.get(i), int)]
-    return max(found) if found else (rec.created_batch_id or rec.import_batch_id)
+    found = [changed.get(i) for i in items]
+    batches = [v for v in found if isinstance(v, int)]
+    tasks = [v for v in found if isinstance(v, str) and v.startswith(AMENDED_BY)]
+    if tasks and not batches:
+        return max(tasks, key=lambda v: int(v[len(AMENDED_BY):]))
+    # An import changing part of an amended address replaced that part's note: it is later.
+    return max(batches) if batches else (rec.created_batch_id or rec.import_batch_id)
 
 
-def _sources(session: Session, batch_ids: set[int]) -> dict[int, Source]:
+def _sources(session: Session, keys: set[int | str]) -> dict[int | str, Source | Amended]:
+    batch_ids = {k for k in keys if isinstance(k, int)}
+    task_ids = {int(k[len(AMENDED_BY):]) for k in keys
+                if isinstance(k, str) and k[len(AMENDED_BY):].isdigit()}
+    out: dict[int | str, Source | Amended] = {}
+    if task_ids:
+        for t in session.scalars(select(AmendmentTask).where(AmendmentTask.id.in_(task_ids))):
+            officer = t.completed_by.name if t.completed_by is not None else "the LA"
+            out[f"{AMENDED_BY}{t.id}"] = Amended(t.id, officer, t.completed_at)
     if not batch_ids:
-        return {}
+        return out
     uploads = {u.import_batch_id: u for u in session.scalars(
         select(Upload).where(Upload.import_batch_id.in_(batch_ids)))}
-    out = {}
     for b in session.scalars(select(ImportBatch).where(ImportBatch.id.in_(batch_ids))):
         u = uploads.get(b.id)
         via = (f"API upload {u.id}" if u.source == "api" else "drop folder") if u else "import"
@@ -87,7 +115,7 @@ def provenance_for(session: Session, report: Report, diffs: Iterable[Difference]
                    ) -> dict[int, Provenance]:
     """Provenance for each of a report's differences, by difference id (few queries)."""
     diffs = list(diffs)
-    wanted: dict[int, tuple[int | None, int | None]] = {}
+    wanted: dict[int, tuple[int | str | None, int | str | None]] = {}
     for d in diffs:
         items = _items_of(d.field_key) if d.kind == "field" else None
         # The differences come with their records loaded (report_view.load_differences).
