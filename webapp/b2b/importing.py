@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -79,9 +80,12 @@ class ImportSummary:
 
 def content_hash(items: dict[str, str | None]) -> str:
     """A fingerprint of a record's items (``None`` and ``""`` hash differently)."""
-    get = items.get
-    joined = "\x1f".join("\x00" if (v := get(name)) is None else "\x01" + v
-                         for name in RECORD_ITEMS)
+    return _values_hash(tuple(map(items.get, RECORD_ITEMS)))
+
+
+def _values_hash(values: tuple[str | None, ...]) -> str:
+    """``content_hash`` of the items' values in ``RECORD_ITEMS`` order."""
+    joined = "\x1f".join(["\x00" if v is None else "\x01" + v for v in values])
     return hashlib.sha1(joined.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
@@ -182,34 +186,86 @@ def _placeholder(dialect) -> str:  # noqa: ANN001
     return "?" if dialect.paramstyle == "qmark" else "%s"
 
 
-def _bulk_write(session: Session, rows: list[dict], *, update_by_id: bool = False) -> None:
-    """INSERT (or UPDATE by id) many pupil records through the driver's executemany.
+_RECORD_COLUMNS = ("side", "school_id", "record_key", "content_hash", "import_batch_id",
+                   "created_batch_id", "item_batches", "created_at", "changed_at")
+_UPDATE_COLUMNS = ("content_hash", "import_batch_id", "item_batches", "changed_at")
 
-    SQLAlchemy's per-row parameter building dominated large imports; the column types'
-    own bind processors are still applied, so stored values are exactly as the ORM's.
+
+class _PupilWriter:
+    """INSERT and UPDATE of pupil records through the driver's executemany, as tuples.
+
+    SQLAlchemy's per-row parameter building dominated large imports. The column types'
+    own bind processors are still applied (those of the columns that are the same for
+    every row of an import, once), so stored values are exactly as before.
     """
-    table = PupilRecord.__table__
-    conn = session.connection()
-    dialect = conn.dialect
-    ph = _placeholder(dialect)
-    cols = [c for c in rows[0] if c != "id"]
-    procs = [(i, p) for i, c in enumerate(cols)
-             if (p := table.c[c].type.bind_processor(dialect)) is not None]
-    if update_by_id:
-        sql = (f"UPDATE {table.name} SET " + ", ".join(f"{c} = {ph}" for c in cols)
-               + f" WHERE id = {ph}")
-        names = cols + ["id"]
-    else:
-        sql = (f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES "
-               f"({', '.join([ph] * len(cols))})")
-        names = cols
-    params = []
-    for r in rows:
-        values = [r[c] for c in names]
-        for i, proc in procs:
-            values[i] = proc(values[i])
-        params.append(tuple(values))
-    conn.exec_driver_sql(sql, params)
+
+    def __init__(self, session: Session, *, side: str, batch_id: int, now) -> None:  # noqa: ANN001
+        self.session = session
+        conn = session.connection()
+        dialect = conn.dialect
+        self.dialect = dialect
+        table = PupilRecord.__table__
+        ph = _placeholder(dialect)
+        self.ph = ph
+        self.table = table.name
+
+        def proc(name: str):  # noqa: ANN202
+            return table.c[name].type.bind_processor(dialect)
+
+        def bound(name: str, value):  # noqa: ANN001, ANN202
+            p = proc(name)
+            value = p(value) if p is not None else value
+            if dialect.driver == "pysqlite" and not isinstance(value, str | int | None):
+                # What the driver would turn it into, done once instead of per row.
+                value = sqlite3.adapt(value)
+            return value
+
+        self.item_procs = [(i, p) for i, c in enumerate(RECORD_ITEMS) if (p := proc(c))]
+        self.batches_proc = proc("item_batches")
+        cols = RECORD_ITEMS + _RECORD_COLUMNS
+        self.insert_sql = (f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES "
+                           f"({', '.join([ph] * len(cols))})")
+        self.update_sql = (f"UPDATE {table.name} SET "
+                           + ", ".join(f"{c} = {ph}" for c in RECORD_ITEMS + _UPDATE_COLUMNS)
+                           + f" WHERE id = {ph}")
+        self.side = bound("side", side)
+        self.batch_id = bound("import_batch_id", batch_id)
+        self.no_batches = bound("item_batches", None)
+        self.now = bound("changed_at", now)
+        self.select_sql = (
+            f"SELECT id, school_id, record_key, content_hash, {', '.join(RECORD_ITEMS)} "
+            f"FROM {table.name} WHERE side = {ph} AND school_id IN ({{}}) "
+            f"AND record_key IN ({{}})")
+
+    def _items(self, values: tuple) -> tuple:
+        if not self.item_procs:
+            return values
+        out = list(values)
+        for i, p in self.item_procs:
+            out[i] = p(out[i])
+        return tuple(out)
+
+    def existing(self, school_ids: set[int], keys: set[str]) -> dict[tuple[int, str], tuple]:
+        """Records held for these keys: (school_id, key) -> (id, content_hash, values)."""
+        sql = self.select_sql.format(", ".join([self.ph] * len(school_ids)),
+                                     ", ".join([self.ph] * len(keys)))
+        rows = self.session.connection().exec_driver_sql(
+            sql, (self.side, *school_ids, *keys))
+        return {(r[1], r[2]): (r[0], r[3], tuple(r[4:])) for r in rows}
+
+    def insert(self, rows: list[tuple]) -> None:
+        """Rows of (values, school_id, record_key, content_hash)."""
+        b, now = self.batch_id, self.now
+        params = [(*self._items(values), self.side, sid, key, h, b, b, self.no_batches,
+                   now, now) for values, sid, key, h in rows]
+        self.session.connection().exec_driver_sql(self.insert_sql, params)
+
+    def update(self, rows: list[tuple]) -> None:
+        """Rows of (id, values, content_hash, item_batches)."""
+        params = [(*self._items(values), h, self.batch_id,
+                   self.batches_proc(sources) if self.batches_proc else sources, self.now,
+                   rid) for rid, values, h, sources in rows]
+        self.session.connection().exec_driver_sql(self.update_sql, params)
 
 
 def _lengths(table) -> dict[str, int]:  # noqa: ANN001
@@ -220,6 +276,18 @@ def _lengths(table) -> dict[str, int]:  # noqa: ANN001
 _PUPIL_LENGTHS = _lengths(PupilRecord.__table__)
 _EXCLUSION_LENGTHS = _lengths(Exclusion.__table__)
 _ATTENDANCE_LENGTHS = _lengths(AttendanceYear.__table__)
+
+
+# The limits in RECORD_ITEMS order (0: no limit), for the quick test on every pupil.
+_ITEM_LIMITS = tuple(_PUPIL_LENGTHS.get(k, 0) for k in RECORD_ITEMS)
+
+
+_ITEM_SET = frozenset(RECORD_ITEMS)
+
+
+def _too_long(values: tuple) -> bool:
+    return any(n and isinstance(v, str) and len(v) > n
+               for v, n in zip(values, _ITEM_LIMITS, strict=True))
 
 
 def _check_lengths(items: dict, lengths: dict[str, int], where: str) -> None:
@@ -296,65 +364,58 @@ class _Importer:
 
     # -- pupils ---------------------------------------------------------------------
     def _pupils(self, pupils: Iterator[ParsedPupil]) -> None:
+        writer = _PupilWriter(self.s, side=self.side, batch_id=self.batch.id, now=self.now)
         for chunk in _chunks(pupils, CHUNK):
             self.summary.read += len(chunk)
-            keyed: list[tuple[int, str, ParsedPupil]] = []
+            keyed: list[tuple[int, str, tuple, ParsedPupil]] = []
             for p in chunk:
-                _check_lengths(p.items, _PUPIL_LENGTHS, p.where)
+                items = p.items
+                values = tuple(map(items.get, RECORD_ITEMS))
+                if _too_long(values) or not items.keys() <= _ITEM_SET:
+                    _check_lengths(items, _PUPIL_LENGTHS, p.where)
                 sid = self.school_id(p.school)
-                keyed.append((sid, self.record_key(sid, p.items), p))
-            existing = self._existing(keyed)
+                keyed.append((sid, self.record_key(sid, items), values, p))
+            existing = writer.existing({k[0] for k in keyed}, {k[1] for k in keyed})
             inserts, updates, with_attendance = [], [], []
-            for sid, key, p in keyed:
+            for sid, key, values, p in keyed:
                 old = existing.get((sid, key))
                 if old is None:
-                    items = {k: p.items.get(k) for k in RECORD_ITEMS}
-                    h = content_hash(items)
-                    inserts.append({**items, "side": self.side, "school_id": sid,
-                                    "record_key": key, "content_hash": h,
-                                    "import_batch_id": self.batch.id,
-                                    "created_batch_id": self.batch.id, "item_batches": None,
-                                    "created_at": self.now, "changed_at": self.now})
-                    self.summary.new += 1
+                    inserts.append((values, sid, key, _values_hash(values)))
                 else:
                     # Items the file does not carry keep what we had.
-                    items = {k: (p.items[k] if k in p.items else old[k]) for k in RECORD_ITEMS}
-                    h = content_hash(items)
-                    if h == old["content_hash"]:
+                    items = p.items
+                    old_id, old_hash, old_values = old
+                    values = tuple(items[k] if k in items else v
+                                   for k, v in zip(RECORD_ITEMS, old_values, strict=True))
+                    h = _values_hash(values)
+                    if h == old_hash:
                         self.summary.unchanged += 1
                     else:
-                        sources = dict(old["item_batches"] or {})
-                        sources.update({k: self.batch.id for k in RECORD_ITEMS
-                                        if items[k] != old[k]})
-                        updates.append({**items, "id": old["id"], "content_hash": h,
-                                        "import_batch_id": self.batch.id,
-                                        "item_batches": sources, "changed_at": self.now})
-                        self.summary.changed += 1
+                        updates.append((old_id, values, h, old_values))
                 if p.attendance:
                     with_attendance.append((sid, key, p))
             if inserts:
-                _bulk_write(self.s, inserts)
+                writer.insert(inserts)
+                self.summary.new += len(inserts)
             if updates:
-                _bulk_write(self.s, updates, update_by_id=True)
+                sources = self._item_batches([u[0] for u in updates])
+                batch_id = self.batch.id
+                rows = []
+                for rid, values, h, old_values in updates:
+                    mine = dict(sources.get(rid) or {})
+                    mine.update({k: batch_id for k, v, o in
+                                 zip(RECORD_ITEMS, values, old_values, strict=True) if v != o})
+                    rows.append((rid, values, h, mine))
+                writer.update(rows)
+                self.summary.changed += len(updates)
             if with_attendance:
                 self._pupil_attendance(with_attendance)
 
-    def _existing(self, keyed: list[tuple[int, str, object]]) -> dict[tuple[int, str], dict]:
-        if not keyed:
-            return {}
-        cols = [PupilRecord.id, PupilRecord.school_id, PupilRecord.record_key,
-                PupilRecord.content_hash, PupilRecord.item_batches] + [
-            getattr(PupilRecord, k) for k in RECORD_ITEMS]
-        school_ids = {k[0] for k in keyed}
-        keys = {k[1] for k in keyed}
-        rows = self.s.execute(
-            select(*cols).where(
-                PupilRecord.side == self.side,
-                PupilRecord.school_id.in_(school_ids),
-                PupilRecord.record_key.in_(keys),
-            )
-        ).mappings()
-        return {(r["school_id"], r["record_key"]): dict(r) for r in rows}
+    def _item_batches(self, ids: list[int]) -> dict[int, dict | None]:
+        """Which batch last changed each item, for the records about to change."""
+        return dict(self.s.connection().execute(
+            select(PupilRecord.id, PupilRecord.item_batches).where(PupilRecord.id.in_(ids))
+        ).all())
 
     def _ids(self, pairs: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
         if not pairs:

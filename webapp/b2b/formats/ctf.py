@@ -51,11 +51,21 @@ _BS7666 = {
 }
 
 
+# The same few dozen tags come round for every pupil: remember their local names.
+_LOCAL_NAMES: dict[object, str] = {}
+
+
 def _local(tag: object) -> str:
     """An element's name without any namespace (CTFs are seen with and without one)."""
+    name = _LOCAL_NAMES.get(tag)
+    if name is not None:
+        return name
     if not isinstance(tag, str):
         return ""
-    return tag.rpartition("}")[2] if tag[0] == "{" else tag
+    name = tag.rpartition("}")[2] if tag[0] == "{" else tag
+    if len(_LOCAL_NAMES) < 1000:  # a hostile file's invented tags do not fill memory
+        _LOCAL_NAMES[tag] = name
+    return name
 
 
 def _kids(el: etree._Element) -> dict[str, etree._Element]:
@@ -66,6 +76,13 @@ def _kids(el: etree._Element) -> dict[str, etree._Element]:
         if name and name not in out:
             out[name] = c
     return out
+
+
+# _PUPIL_TEXT split by parent, in its order, with each item's normaliser looked up once.
+_TOP_TEXT = tuple((path, path, item, ITEM_FORMS[item]) for path, item in _PUPIL_TEXT.items()
+                  if "/" not in path)
+_BASIC_TEXT = tuple((path, path[13:], item, ITEM_FORMS[item])
+                    for path, item in _PUPIL_TEXT.items() if path.startswith("BasicDetails/"))
 
 
 def _child(el: etree._Element, path: str) -> etree._Element | None:
@@ -181,13 +198,16 @@ def _read_pupil(el: etree._Element, school: SchoolRef, n: int) -> ParsedPupil:
     kids = _kids(el)
     basic = kids.get("BasicDetails")
     basic_kids = _kids(basic) if basic is not None else {}
-    for path, item in _PUPIL_TEXT.items():
-        if path.startswith("BasicDetails/"):
-            node = basic_kids.get(path[13:])
-        else:
-            node = kids.get(path)
-        if node is not None:
-            items[item] = _canonical(item, _text(node) or "", where, path)
+    for texts, found in ((_TOP_TEXT, kids), (_BASIC_TEXT, basic_kids)):
+        for path, tag, item, form in texts:
+            node = found.get(tag)
+            if node is None:
+                continue
+            raw = (node.text or "") if len(node) == 0 else "".join(node.itertext())
+            try:
+                items[item] = form(raw)
+            except BadValue as e:
+                raise ImportRefused(f"<{path}> {e}", where) from None
     languages = basic_kids.get("Languages")
     if languages is not None:
         for t in languages:
