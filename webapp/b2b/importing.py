@@ -9,9 +9,11 @@ from __future__ import annotations
 import hashlib
 import io
 import sqlite3
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import compress, islice
+from operator import gt, itemgetter
 from typing import IO
 
 from sqlalchemy import select, update
@@ -32,6 +34,7 @@ from webapp.b2b.formats.csvfile import (
     read_pupils_csv,
 )
 from webapp.b2b.formats.ctf import read_ctf
+from webapp.b2b.gcpause import old_objects_frozen
 from webapp.b2b.items import RECORD_ITEMS
 from webapp.models import (
     AttendanceYear,
@@ -40,6 +43,7 @@ from webapp.models import (
     LocalAuthority,
     PupilRecord,
     School,
+    SimsItem,
 )
 from webapp.models.base import utcnow
 
@@ -148,7 +152,8 @@ def import_file(
         summary.batch_id = batch.id
         stream = io.BufferedReader(_Counting(io.BytesIO(data), progress))
         importer = _Importer(session, side, batch, summary)
-        importer.run(stream)
+        with old_objects_frozen():
+            importer.run(stream)
         batch.read_count = summary.read
         batch.new_count = summary.new
         batch.changed_count = summary.changed
@@ -159,7 +164,7 @@ def import_file(
             # The school's own data arrived: see which "SIMS to amend" items it settles.
             from webapp.b2b.amendments import check_sims_items
 
-            for school_id in importer.schools.values():
+            for school_id in _with_sims_items(session, importer.schools.values()):
                 check_sims_items(session, school_id)
     except ImportRefused as e:
         session.rollback()
@@ -182,6 +187,16 @@ def import_file(
     return summary
 
 
+def _with_sims_items(session: Session, school_ids: Iterable[int]) -> list[int]:
+    """Those of the schools with "SIMS to amend" items still to check (most have none)."""
+    ids = sorted(set(school_ids))
+    if not ids:
+        return []
+    found = set(session.scalars(select(SimsItem.school_id).where(
+        SimsItem.school_id.in_(ids), SimsItem.status.in_(("open", "not_amended")))))
+    return [i for i in ids if i in found]
+
+
 def _placeholder(dialect) -> str:  # noqa: ANN001
     return "?" if dialect.paramstyle == "qmark" else "%s"
 
@@ -189,6 +204,16 @@ def _placeholder(dialect) -> str:  # noqa: ANN001
 _RECORD_COLUMNS = ("side", "school_id", "record_key", "content_hash", "import_batch_id",
                    "created_batch_id", "item_batches", "created_at", "changed_at")
 _UPDATE_COLUMNS = ("content_hash", "import_batch_id", "item_batches", "changed_at")
+
+
+def _picker(indexes: tuple[int, ...]) -> Callable[[tuple], tuple]:
+    """A function taking those positions of a tuple, as a tuple."""
+    if len(indexes) > 1:
+        return itemgetter(*indexes)
+    if indexes:
+        i = indexes[0]
+        return lambda t: (t[i],)
+    return lambda t: ()
 
 
 class _PupilWriter:
@@ -222,9 +247,7 @@ class _PupilWriter:
 
         self.item_procs = [(i, p) for i, c in enumerate(RECORD_ITEMS) if (p := proc(c))]
         self.batches_proc = proc("item_batches")
-        cols = RECORD_ITEMS + _RECORD_COLUMNS
-        self.insert_sql = (f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES "
-                           f"({', '.join([ph] * len(cols))})")
+        self.insert_sqls: dict[tuple[int, ...], str] = {}
         self.update_sql = (f"UPDATE {table.name} SET "
                            + ", ".join(f"{c} = {ph}" for c in RECORD_ITEMS + _UPDATE_COLUMNS)
                            + f" WHERE id = {ph}")
@@ -232,8 +255,11 @@ class _PupilWriter:
         self.batch_id = bound("import_batch_id", batch_id)
         self.no_batches = bound("item_batches", None)
         self.now = bound("changed_at", now)
+        self.batches_result = table.c.item_batches.type.dialect_impl(
+            dialect).result_processor(dialect, None)
         self.select_sql = (
-            f"SELECT id, school_id, record_key, content_hash, {', '.join(RECORD_ITEMS)} "
+            f"SELECT id, school_id, record_key, content_hash, item_batches, "
+            f"{', '.join(RECORD_ITEMS)} "
             f"FROM {table.name} WHERE side = {ph} AND school_id IN ({{}}) "
             f"AND record_key IN ({{}})")
 
@@ -246,19 +272,35 @@ class _PupilWriter:
         return tuple(out)
 
     def existing(self, school_ids: set[int], keys: set[str]) -> dict[tuple[int, str], tuple]:
-        """Records held for these keys: (school_id, key) -> (id, content_hash, values)."""
+        """Records held for these keys: (school_id, key) -> (id, content_hash, values,
+        item_batches as stored: pass it to ``item_batches`` if needed)."""
         sql = self.select_sql.format(", ".join([self.ph] * len(school_ids)),
                                      ", ".join([self.ph] * len(keys)))
         rows = self.session.connection().exec_driver_sql(
             sql, (self.side, *school_ids, *keys))
-        return {(r[1], r[2]): (r[0], r[3], tuple(r[4:])) for r in rows}
+        return {(r[1], r[2]): (r[0], r[3], tuple(r[5:]), r[4]) for r in rows}
+
+    def item_batches(self, stored) -> dict | None:  # noqa: ANN001
+        """A record's item sources as the ORM would have read them."""
+        return self.batches_result(stored) if self.batches_result else stored
 
     def insert(self, rows: list[tuple]) -> None:
         """Rows of (values, school_id, record_key, content_hash)."""
         b, now = self.batch_id, self.now
-        params = [(*self._items(values), self.side, sid, key, h, b, b, self.no_batches,
-                   now, now) for values, sid, key, h in rows]
-        self.session.connection().exec_driver_sql(self.insert_sql, params)
+        # Items no row of the chunk supplies are left out of the INSERT (they are NULL
+        # either way, no column has a default): binding them was most of the driver's time.
+        columns = list(zip(*(r[0] for r in rows), strict=True))
+        keep = tuple(i for i, col in enumerate(columns) if col.count(None) != len(col))
+        sql = self.insert_sqls.get(keep)
+        if sql is None:
+            cols = tuple(RECORD_ITEMS[i] for i in keep) + _RECORD_COLUMNS
+            sql = self.insert_sqls[keep] = (
+                f"INSERT INTO {self.table} ({', '.join(cols)}) VALUES "
+                f"({', '.join([self.ph] * len(cols))})")
+        pick = _picker(keep)
+        params = [(*pick(self._items(values)), self.side, sid, key, h, b, b,
+                   self.no_batches, now, now) for values, sid, key, h in rows]
+        self.session.connection().exec_driver_sql(sql, params)
 
     def update(self, rows: list[tuple]) -> None:
         """Rows of (id, values, content_hash, item_batches)."""
@@ -278,16 +320,20 @@ _EXCLUSION_LENGTHS = _lengths(Exclusion.__table__)
 _ATTENDANCE_LENGTHS = _lengths(AttendanceYear.__table__)
 
 
-# The limits in RECORD_ITEMS order (0: no limit), for the quick test on every pupil.
-_ITEM_LIMITS = tuple(_PUPIL_LENGTHS.get(k, 0) for k in RECORD_ITEMS)
+# The limits in RECORD_ITEMS order, for the quick test on every pupil.
+_ITEM_LIMITS = tuple(_PUPIL_LENGTHS.get(k, sys.maxsize) for k in RECORD_ITEMS)
 
 
 _ITEM_SET = frozenset(RECORD_ITEMS)
 
 
 def _too_long(values: tuple) -> bool:
-    return any(n and isinstance(v, str) and len(v) > n
-               for v, n in zip(values, _ITEM_LIMITS, strict=True))
+    """Whether any value may be longer than its column (``_check_lengths`` says which)."""
+    try:
+        # Blank and missing values cannot be too long: pair the others with their limits.
+        return any(map(gt, map(len, filter(None, values)), compress(_ITEM_LIMITS, values)))
+    except TypeError:  # not all text: let the full check look
+        return True
 
 
 def _check_lengths(items: dict, lengths: dict[str, int], where: str) -> None:
@@ -331,8 +377,10 @@ class _Importer:
         sid = self.schools.get(ref.laestab)
         if sid is not None:
             return sid
-        school = self.s.scalar(select(School).where(School.laestab == ref.laestab))
-        if school is None:
+        # Columns, not the entity: loading the School object cost more than the query.
+        found = self.s.execute(select(School.id, School.name_is_placeholder)
+                               .where(School.laestab == ref.laestab)).first()
+        if found is None:
             la = self.s.scalar(
                 select(LocalAuthority).where(LocalAuthority.la_number == ref.laestab[:3])
             )
@@ -346,11 +394,15 @@ class _Importer:
             self.s.add(school)
             self.s.flush()
             self.summary.schools_created.append(ref.laestab)
-        elif ref.name and school.name_is_placeholder:
-            school.name = ref.name
-            school.name_is_placeholder = False
-        self.schools[ref.laestab] = school.id
-        return school.id
+            sid = school.id
+        else:
+            sid, placeholder = found
+            if ref.name and placeholder:
+                school = self.s.get(School, sid)
+                school.name = ref.name
+                school.name_is_placeholder = False
+        self.schools[ref.laestab] = sid
+        return sid
 
     def record_key(self, school_id: int, items: dict[str, str | None]) -> str:
         upn = items.get("upn")
@@ -384,25 +436,24 @@ class _Importer:
                 else:
                     # Items the file does not carry keep what we had.
                     items = p.items
-                    old_id, old_hash, old_values = old
+                    old_id, old_hash, old_values, old_batches = old
                     values = tuple(items[k] if k in items else v
                                    for k, v in zip(RECORD_ITEMS, old_values, strict=True))
                     h = _values_hash(values)
                     if h == old_hash:
                         self.summary.unchanged += 1
                     else:
-                        updates.append((old_id, values, h, old_values))
+                        updates.append((old_id, values, h, old_values, old_batches))
                 if p.attendance:
                     with_attendance.append((sid, key, p))
             if inserts:
                 writer.insert(inserts)
                 self.summary.new += len(inserts)
             if updates:
-                sources = self._item_batches([u[0] for u in updates])
                 batch_id = self.batch.id
                 rows = []
-                for rid, values, h, old_values in updates:
-                    mine = dict(sources.get(rid) or {})
+                for rid, values, h, old_values, old_batches in updates:
+                    mine = dict(writer.item_batches(old_batches) or {})
                     mine.update({k: batch_id for k, v, o in
                                  zip(RECORD_ITEMS, values, old_values, strict=True) if v != o})
                     rows.append((rid, values, h, mine))
@@ -410,12 +461,6 @@ class _Importer:
                 self.summary.changed += len(updates)
             if with_attendance:
                 self._pupil_attendance(with_attendance)
-
-    def _item_batches(self, ids: list[int]) -> dict[int, dict | None]:
-        """Which batch last changed each item, for the records about to change."""
-        return dict(self.s.connection().execute(
-            select(PupilRecord.id, PupilRecord.item_batches).where(PupilRecord.id.in_(ids))
-        ).all())
 
     def _ids(self, pairs: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
         if not pairs:

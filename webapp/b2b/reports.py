@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from webapp.b2b.audit import record
 from webapp.b2b.catalogue import FIELDS_BY_KEY
 from webapp.b2b.compare import Baseline, Item, compare_school
+from webapp.b2b.gcpause import old_objects_frozen
 from webapp.b2b.items import RECORD_ITEMS
 from webapp.models import AttendanceYear, Difference, Exclusion, PupilRecord, Report, School
 from webapp.models.base import utcnow
@@ -239,10 +240,11 @@ def refresh_reports(
         if progress:
             progress(1)
     # A chunk of schools at a time, so that memory stays bounded however large the LA.
-    for i in range(0, len(todo), SCHOOLS_PER_CHUNK):
-        chunk = todo[i:i + SCHOOLS_PER_CHUNK]
-        _compare_chunk(session, summary, chunk, reports, states, academic_year, week,
-                       full=full, now=now, actor=actor, progress=progress)
+    with old_objects_frozen():
+        for i in range(0, len(todo), SCHOOLS_PER_CHUNK):
+            chunk = todo[i:i + SCHOOLS_PER_CHUNK]
+            _compare_chunk(session, summary, chunk, reports, states, academic_year, week,
+                           full=full, now=now, actor=actor, progress=progress)
     session.flush()
     summary.items_open = session.scalar(
         select(func.count(Difference.id)).join(Report).where(

@@ -80,9 +80,10 @@ def _rows(source: IO[bytes], required: tuple[str, ...], optional: tuple[str, ...
             raise ImportRefused("the header is wrong (" + "; ".join(parts) + ")", "line 1")
         for row in reader:
             line = reader.line_num
-            if not row or all(not c.strip() for c in row):
+            joined = "".join(row)  # one test over the row instead of one per value
+            if not joined.strip():
                 continue
-            if any(_CONTROL.search(c) for c in row):
+            if _CONTROL.search(joined):
                 raise ImportRefused("a value contains a control character", f"line {line}")
             if len(row) != len(header):
                 raise ImportRefused(f"expected {len(header)} columns, found {len(row)}",
@@ -106,6 +107,7 @@ def _laestab(value: str, where: str) -> str:
 
 def read_pupils_csv(source: IO[bytes]) -> Iterator[ParsedPupil]:
     """Yield each pupil row of the pupils CSV."""
+    schools: dict[tuple[str, str | None], SchoolRef] = {}  # one per school, not per row
     for line, row in _rows(source, PUPIL_COLUMNS, PUPIL_OPTIONAL):
         where = f"line {line}"
         laestab = _laestab(row.pop("laestab"), where)
@@ -119,7 +121,10 @@ def read_pupils_csv(source: IO[bytes]) -> Iterator[ParsedPupil]:
         if not items.get("upn") and not (items.get("surname") and items.get("dob")):
             raise ImportRefused("a pupil needs a UPN, or at least a surname and date of birth",
                                 where)
-        yield ParsedPupil(SchoolRef(laestab, name), items, where)
+        school = schools.get((laestab, name))
+        if school is None:
+            school = schools[(laestab, name)] = SchoolRef(laestab, name)
+        yield ParsedPupil(school, items, where)
 
 
 def read_exclusions_csv(source: IO[bytes]) -> Iterator[ParsedExclusion]:
