@@ -1,6 +1,6 @@
 """Benchmark: printing reports and packs.
 
-    .venv/bin/python bench/exports.py [--pupils 300] [--pack-schools 100]
+    .venv/bin/python bench/exports.py [--pupils 300] [--pack-schools 100] [--only pdf]
 
 Builds (in a scratch SQLite database, through the real import and comparison) one
 school whose report has at least ``--pupils`` differing pupils, about half of them
@@ -35,6 +35,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 OUT = ROOT / "bench" / "out"
 YEAR, WEEK = 2025, 17
+STEPS = ("pdf", "docx", "pack", "soffice")
 
 
 def _peak_mb() -> float:
@@ -163,9 +164,13 @@ def main() -> None:
                     help="ordinary schools in the week pack (the issue's LA has 600)")
     ap.add_argument("--workdir", type=Path, default=None,
                     help="keep the scratch database here (default: a temporary folder)")
+    ap.add_argument("--only", action="append", choices=STEPS, default=None,
+                    help="run only this step (repeatable; default: all of them). "
+                         "`--only pdf --pack-schools 0` is the quick loop for the report PDF")
     ap.add_argument("--child", nargs=4, metavar=("STEP", "DB", "REPORT", "OUT"),
                     help=argparse.SUPPRESS)
     args = ap.parse_args()
+    only = set(args.only or STEPS)
     if args.child:
         step, db, report, out = args.child
         child(step, Path(db), int(report), Path(out))
@@ -182,27 +187,34 @@ def main() -> None:
               f"report, {info['schools']} schools, {time.perf_counter() - t0:.1f} s")
         print(f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: wall "
               "time suffers on a busy machine, CPU time much less")
-        pdf = _run_child("pdf", db_path, info["report_id"], OUT / "report-300.pdf")
-        print(f"report PDF:  {pdf['seconds']:6.2f} s wall, {pdf['cpu']:6.2f} s CPU, peak "
-              f"{pdf['peak_mb']:4.0f} MB, {pdf['pages']} pages (target < 10 s, < 500 MB) "
-              f"{'OK' if pdf['seconds'] < 10 and pdf['peak_mb'] < 500 else 'MISSED'}")
-        docx = _run_child("docx", db_path, info["report_id"], OUT / "report-300.docx")
-        print(f"report docx: {docx['seconds']:6.2f} s wall, {docx['cpu']:6.2f} s CPU, peak "
-              f"{docx['peak_mb']:4.0f} MB (target < 3 s) "
-              f"{'OK' if docx['seconds'] < 3 else 'MISSED'}")
-        pack = _run_child("pack", db_path, info["report_id"], OUT / "pack.pdf")
-        print(f"week pack:   {pack['seconds']:6.2f} s wall, {pack['cpu']:6.2f} s CPU, peak "
-              f"{pack['peak_mb']:4.0f} MB, "
-              f"{pack['pages']} pages for {info['schools']} schools "
-              f"({pack['seconds'] / info['schools']:.2f} s a school; "
-              f"600 schools ≈ {600 * pack['seconds'] / info['schools'] / 60:.1f} min)")
-        lo = _soffice(OUT / "report-300.docx", tmpdir)
-        if lo is None:
-            print("LibreOffice: soffice not installed (apt-get install "
-                  "libreoffice-writer-nogui) or conversion failed: no comparison")
-        else:
-            print(f"LibreOffice docx->pdf: {lo:6.2f} s; ratio LibreOffice / WeasyPrint = "
-                  f"{lo / pdf['seconds']:.2f}")
+        pdf = None
+        if "pdf" in only:
+            pdf = _run_child("pdf", db_path, info["report_id"], OUT / "report-300.pdf")
+            print(f"report PDF:  {pdf['seconds']:6.2f} s wall, {pdf['cpu']:6.2f} s CPU, peak "
+                  f"{pdf['peak_mb']:4.0f} MB, {pdf['pages']} pages (target < 10 s, < 500 MB) "
+                  f"{'OK' if pdf['seconds'] < 10 and pdf['peak_mb'] < 500 else 'MISSED'}")
+        if "docx" in only or "soffice" in only:
+            docx = _run_child("docx", db_path, info["report_id"], OUT / "report-300.docx")
+            print(f"report docx: {docx['seconds']:6.2f} s wall, {docx['cpu']:6.2f} s CPU, "
+                  f"peak {docx['peak_mb']:4.0f} MB (target < 3 s) "
+                  f"{'OK' if docx['seconds'] < 3 else 'MISSED'}")
+        if "pack" in only:
+            pack = _run_child("pack", db_path, info["report_id"], OUT / "pack.pdf")
+            print(f"week pack:   {pack['seconds']:6.2f} s wall, {pack['cpu']:6.2f} s CPU, peak "
+                  f"{pack['peak_mb']:4.0f} MB, "
+                  f"{pack['pages']} pages for {info['schools']} schools "
+                  f"({pack['seconds'] / info['schools']:.2f} s a school; "
+                  f"600 schools ≈ {600 * pack['seconds'] / info['schools'] / 60:.1f} min)")
+        if "soffice" in only:
+            lo = _soffice(OUT / "report-300.docx", tmpdir)
+            if lo is None:
+                print("LibreOffice: soffice not installed (apt-get install "
+                      "libreoffice-writer-nogui) or conversion failed: no comparison")
+            elif pdf is None:
+                print(f"LibreOffice docx->pdf: {lo:6.2f} s")
+            else:
+                print(f"LibreOffice docx->pdf: {lo:6.2f} s; ratio LibreOffice / WeasyPrint = "
+                      f"{lo / pdf['seconds']:.2f}")
     print(f"files in {OUT.relative_to(ROOT)}/")
 
 

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+import gc
+import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import weasyprint.html
 from flask import current_app, render_template
-from weasyprint import HTML
+from weasyprint import CSS, HTML
+from weasyprint.css.counters import CounterStyle
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
@@ -51,11 +58,84 @@ def _font_config() -> FontConfiguration:
     return fonts
 
 
+# A whole rule on one line whose selector is a bare pseudo-element, "::name { ... }".
+_UNIVERSAL_PSEUDO_RULE = re.compile(r"^\s*::(?P<name>[a-z-]+)\s*\{[^{}]*\}\s*$")
+
+
+@functools.cache
+def _lean_ua_stylesheet() -> CSS | None:
+    """WeasyPrint's own HTML user-agent stylesheet less its rules for pseudo-elements of
+    *every* element (``::footnote-call``, ``::footnote-marker``, ``::note-*``), with
+    ``::marker`` kept for ``li`` only.
+
+    Those rules give each element five or six pseudo-element styles that the cascade
+    computes one by one: for a 300-pupil report (16,000 elements) that was two thirds
+    of the time spent applying CSS, about 1.5 s of the 9.5. They only make boxes for
+    footnotes and notes (``float: footnote``), which the print templates never use, and
+    markers only for list items, which are ``li`` here. ``None`` (the stock stylesheet)
+    if this WeasyPrint keeps its stylesheet elsewhere."""
+    text = getattr(weasyprint.html, "UA", None)
+    if not isinstance(text, str):
+        return None
+    lines = []
+    for line in text.splitlines():
+        rule = _UNIVERSAL_PSEUDO_RULE.match(line)
+        if rule is None:
+            lines.append(line)
+        elif rule["name"] == "marker":
+            lines.append("li" + line.strip())
+    return CSS(string="\n".join(lines), counter_style=CounterStyle())
+
+
+class PrintHTML(HTML):
+    """``HTML`` with the lean user-agent stylesheet above. ``_ua_stylesheets`` is
+    WeasyPrint's own hook (not public API): should a later version drop it, this is
+    plain ``HTML`` again, only slower."""
+
+    def _ua_stylesheets(self, forms=False):  # noqa: ANN001, ANN202
+        sheets = super()._ua_stylesheets(forms)
+        lean = _lean_ua_stylesheet()
+        stock = getattr(weasyprint.html, "UA_STYLESHEET", None)
+        if lean is None or stock is None:
+            return sheets
+        return [lean if sheet is stock else sheet for sheet in sheets]
+
+
+_gc_lock = threading.Lock()
+_gc_pausing = 0  # renderings in progress that paused the cyclic garbage collector
+_gc_was_enabled = True
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while WeasyPrint works (back on after the last
+    of the renderings in progress, in any thread).
+
+    WeasyPrint makes millions of short-lived objects; the collector kept walking them:
+    a quarter of a 300-pupil report's CPU time (2 s of 8.5). Nearly all of them go by
+    reference counting anyway, so memory hardly grows (measured: +6 MB on 250 MB); what
+    is left in cycles is collected once the collector is back on."""
+    global _gc_pausing, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pausing == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pausing += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pausing -= 1
+            if _gc_pausing == 0 and _gc_was_enabled:
+                gc.enable()
+
+
 def html_to_pdf(html: str) -> bytes:
     """One HTML print page as PDF bytes, fonts embedded (WeasyPrint embeds subsets)."""
     fonts = _font_config()
     fetcher = FontsOnly(allowed_protocols=("file",))
-    return HTML(string=html, url_fetcher=fetcher).write_pdf(font_config=fonts)
+    with _gc_paused():
+        return PrintHTML(string=html, url_fetcher=fetcher).write_pdf(font_config=fonts)
 
 
 def render_print(template: str, **context) -> str:
