@@ -225,3 +225,22 @@ def test_printing_loads_nothing_but_the_fonts(app):
     # An image a template (or anything) might name is simply not loaded.
     pdf = html_to_pdf('<p>x</p><img src="file:///etc/hostname">')
     assert pdf.startswith(b"%PDF")
+
+
+def test_pdf_rendering_keeps_its_two_speed_measures():
+    """The lean user-agent stylesheet is the one used (a WeasyPrint upgrade that moved its
+    hook would silently double the time), and the garbage collector paused during a
+    rendering is running again afterwards."""
+    import gc
+
+    import weasyprint.html
+
+    from webapp.exports.pdf import PrintHTML, _lean_ua_stylesheet, html_to_pdf
+
+    lean = _lean_ua_stylesheet()
+    assert lean is not None
+    sheets = PrintHTML(string="<p>x</p>")._ua_stylesheets()
+    assert lean in sheets and weasyprint.html.UA_STYLESHEET not in sheets
+    assert gc.isenabled()
+    assert html_to_pdf("<ol><li>one</li></ol>").startswith(b"%PDF")
+    assert gc.isenabled()
