@@ -118,6 +118,9 @@ class _Counting(io.RawIOBase):
 
 # A pupils file at least this large is read in a second process while this one writes.
 PARSE_AHEAD_BYTES = 8 * 1024 * 1024
+# Processes reading ahead for import_files. On two cores a second one gained nothing
+# measurable (the writing here and the reading there already keep both busy).
+PARSE_WORKERS = 1
 
 
 def import_file(
@@ -163,11 +166,11 @@ def import_files(
     if side not in ("school", "la"):
         raise ValueError("side must be 'school' or 'la'")
     todo = iter(files)
-    with ParseAhead() as ahead:
+    with ParseAhead(PARSE_WORKERS) as ahead:
         window: deque[tuple[str, bytes, Ticket | None]] = deque()
         while True:
-            # Until the worker is up, files are read here rather than waited for.
-            while len(window) < 2 and (ahead.ready() or not window):
+            # Until a worker is up, files are read here rather than waited for.
+            while len(window) <= PARSE_WORKERS and (ahead.ready() or not window):
                 nxt = next(todo, None)
                 if nxt is None:
                     break

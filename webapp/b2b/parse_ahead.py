@@ -107,18 +107,18 @@ STATS = WorkerStats()
 
 
 class Ticket:
-    """One file sent to the worker; ``pupils()`` gives them back, ``finish()`` discards
+    """One file sent to a worker; ``pupils()`` gives them back, ``finish()`` discards
     whatever was not taken (call it whether or not the import went through)."""
 
-    def __init__(self, ahead: ParseAhead, seq: int, fmt: str, data: bytes):
-        self.ahead, self.seq, self.fmt, self.data = ahead, seq, fmt, data
+    def __init__(self, worker: _Worker, seq: int, fmt: str, data: bytes):
+        self.worker, self.seq, self.fmt, self.data = worker, seq, fmt, data
         self.done = False
 
     def pupils(self, progress: Progress | None = None) -> Iterator[ParsedPupil]:
         taken = 0
         schools: dict[tuple[str, str | None], SchoolRef] = {}
         while not self.done:
-            msg = self.ahead.receive(self)
+            msg = self.worker.receive(self)
             if msg is None:  # the worker is gone: read the rest here
                 self.done = True
                 break
@@ -144,106 +144,83 @@ class Ticket:
 
     def finish(self) -> None:
         while not self.done:
-            msg = self.ahead.receive(self)
+            msg = self.worker.receive(self)
             self.done = msg is None or msg[0] != "pupils"
 
 
-class ParseAhead:
-    """A worker process reading pupil files ahead of the importer. Use as a context
-    manager; ``submit`` files in the order their pupils will be taken."""
+class _Worker:
+    """One worker process: files go in by a queue, pupils come back by a pipe, in order."""
 
     def __init__(self) -> None:
-        self._proc = None
-        self._jobs = None
-        self._conn = None
-        self._ready = False
-        self._broken = False
-        self._seq = 0
-        self._open: deque[Ticket] = deque()
-
-    def __enter__(self) -> ParseAhead:
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:  # noqa: ANN002
-        self.close()
+        self.proc = None
+        self.jobs = None
+        self.conn = None
+        self.ready = False
+        self.broken = False
+        self.open: deque[Ticket] = deque()
 
     def start(self) -> None:
-        """Start the worker (it gets ready in the background)."""
-        if self._proc is not None or self._broken:
-            return
         try:
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload([__name__])
-            self._jobs = ctx.Queue()
-            self._conn, child = ctx.Pipe(duplex=False)
-            self._proc = ctx.Process(target=_serve, args=(self._jobs, child), daemon=True,
-                                     name="b2b-parse-ahead")
-            self._proc.start()
+            self.jobs = ctx.Queue()
+            self.conn, child = ctx.Pipe(duplex=False)
+            self.proc = ctx.Process(target=_serve, args=(self.jobs, child), daemon=True,
+                                    name="b2b-parse-ahead")
+            self.proc.start()
             child.close()
         except Exception:  # noqa: BLE001  (no worker: files are read here)
-            self._broken = True
+            self.broken = True
 
-    def ready(self) -> bool:
-        """Whether the worker has started and is taking files (never waits long)."""
-        if self._ready or self._broken or self._proc is None:
-            return self._ready
+    def is_ready(self, timeout: float = 0) -> bool:
+        """Whether the worker has started and takes files (waits up to ``timeout``)."""
+        if self.ready or self.broken or self.proc is None:
+            return self.ready
         try:
-            if self._conn.poll(0):
-                self._ready = self._conn.recv()[0] == "ready"
-                self._broken = not self._ready
+            if self.conn.poll(timeout):
+                self.ready = self.conn.recv()[0] == "ready"
+                self.broken = not self.ready
+            elif timeout:
+                self.broken = True
         except (EOFError, OSError):
-            self._broken = True
-        return self._ready
+            self.broken = True
+        return self.ready
 
-    def wait_ready(self, timeout: float = START_TIMEOUT) -> bool:
-        if not (self._ready or self._broken or self._proc is None):
-            try:
-                if self._conn.poll(timeout):
-                    return self.ready()
-            except (EOFError, OSError):
-                pass
-            self._broken = True
-        return self._ready
-
-    def submit(self, fmt: str, data: bytes) -> Ticket | None:
-        """Send a file to be read; ``None`` if there is no worker to read it."""
-        if fmt not in READERS or not self.wait_ready():
-            return None
-        self._seq += 1
-        ticket = Ticket(self, self._seq, fmt, data)
-        self._jobs.put((ticket.seq, fmt, data))
-        self._open.append(ticket)
+    def submit(self, seq: int, fmt: str, data: bytes) -> Ticket:
+        ticket = Ticket(self, seq, fmt, data)
+        self.jobs.put((seq, fmt, data))
+        self.open.append(ticket)
         return ticket
 
     def receive(self, ticket: Ticket) -> tuple | None:
-        """The next message for ``ticket`` (earlier tickets' leftovers are discarded)."""
-        while self._open and self._open[0] is not ticket:
-            self._open[0].finish()
-        if not self._broken:
+        """The next message for ``ticket`` (earlier tickets' leftovers are discarded);
+        ``None`` once the worker is gone."""
+        while self.open and self.open[0] is not ticket:
+            self.open[0].finish()
+        if not self.broken:
             try:
-                msg = self._conn.recv()
+                msg = self.conn.recv()
             except (EOFError, OSError):
-                self._broken = True
-        if self._broken:
-            if ticket in self._open:
-                self._open.remove(ticket)
+                self.broken = True
+        if self.broken:
+            if ticket in self.open:
+                self.open.remove(ticket)
             return None
         if msg[0] != "pupils":
-            self._open.popleft()
+            self.open.popleft()
         return msg
 
     def close(self) -> None:
-        if self._proc is None:
+        if self.proc is None:
             return
-        proc, self._proc = self._proc, None
+        proc, self.proc = self.proc, None
         try:
-            while self._open:
-                self._open[0].finish()
-            if not self._broken:
-                self._jobs.put(None)
-                if self._conn.poll(10):
-                    msg = self._conn.recv()
+            while self.open:
+                self.open[0].finish()
+            if not self.broken:
+                self.jobs.put(None)
+                if self.conn.poll(10):
+                    msg = self.conn.recv()
                     if msg[0] == "bye":
                         STATS.peak_mb = max(STATS.peak_mb, msg[1] / 1024)
                         STATS.cpu_s += msg[2]
@@ -255,6 +232,55 @@ class ParseAhead:
                 proc.terminate()
                 proc.join(5)
             # Files still queued for a worker that has gone are not waited for.
-            self._jobs.cancel_join_thread()
-            self._jobs.close()
-            self._conn.close()
+            self.jobs.cancel_join_thread()
+            self.jobs.close()
+            self.conn.close()
+
+
+class ParseAhead:
+    """Worker processes reading pupil files ahead of the importer. Use as a context
+    manager; ``submit`` files in the order their pupils will be taken (each goes to the
+    next worker in turn)."""
+
+    def __init__(self, workers: int = 1) -> None:
+        self._workers = [_Worker() for _ in range(max(1, workers))]
+        self._next = 0
+        self._seq = 0
+        self._started = False
+
+    def __enter__(self) -> ParseAhead:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:  # noqa: ANN002
+        self.close()
+
+    def start(self) -> None:
+        """Start the workers (they get ready in the background)."""
+        if not self._started:
+            self._started = True
+            for w in self._workers:
+                w.start()
+
+    def ready(self) -> bool:
+        """Whether a worker is taking files (never waits)."""
+        return any(w.is_ready() for w in self._workers)
+
+    def submit(self, fmt: str, data: bytes) -> Ticket | None:
+        """Send a file to be read; ``None`` if there is no worker to read it (waits for
+        one to start if none has yet)."""
+        if fmt not in READERS:
+            return None
+        ready = [w for w in self._workers if w.is_ready()]
+        if not ready:
+            ready = [w for w in self._workers[:1] if w.is_ready(START_TIMEOUT)]
+        if not ready:
+            return None
+        worker = ready[self._next % len(ready)]
+        self._next += 1
+        self._seq += 1
+        return worker.submit(self._seq, fmt, data)
+
+    def close(self) -> None:
+        for w in self._workers:
+            w.close()
