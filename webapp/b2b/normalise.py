@@ -44,6 +44,14 @@ def iso_date(value: str) -> str:
     v = value.strip()
     if not v:
         return ""
+    if len(v) == 10 and v[4] == v[7] == "-" and v.isascii() and v[:4].isdigit() \
+            and v[5:7].isdigit() and v[8:].isdigit():
+        # Already ISO, as nearly every date is: only check that it is a real one.
+        try:
+            date(int(v[:4]), int(v[5:7]), int(v[8:]))
+        except ValueError:
+            raise BadValue("is not a real date") from None
+        return v
     m = _ISO.match(v)
     if m:
         y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
@@ -98,6 +106,16 @@ def digits(value: str) -> str:
     return v.lstrip("0") or ("0" if v else "")
 
 
+_NORMAL_POSTCODE = re.compile(r"[A-Z0-9]+ [0-9][A-Z]{2}")
+
+
+def postcode(value: str) -> str:
+    """``normalise_postcode``, with a quick way through for a postcode already in form."""
+    if _NORMAL_POSTCODE.fullmatch(value):
+        return value
+    return normalise_postcode(value)
+
+
 # How each record item is put into canonical form on import.
 ITEM_FORMS = {
     "upn": code,
@@ -115,7 +133,7 @@ ITEM_FORMS = {
     "address_locality": text,
     "address_town": text,
     "address_county": text,
-    "postcode": normalise_postcode,
+    "postcode": postcode,
     "uprn": digits,
     "ethnicity": code,
     "home_language": code,

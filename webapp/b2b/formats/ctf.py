@@ -83,6 +83,7 @@ _TOP_TEXT = tuple((path, path, item, ITEM_FORMS[item]) for path, item in _PUPIL_
                   if "/" not in path)
 _BASIC_TEXT = tuple((path, path[13:], item, ITEM_FORMS[item])
                     for path, item in _PUPIL_TEXT.items() if path.startswith("BasicDetails/"))
+_BS7666_FORMS = tuple((tag, item, ITEM_FORMS[item]) for tag, item in _BS7666.items())
 
 
 def _child(el: etree._Element, path: str) -> etree._Element | None:
@@ -250,9 +251,16 @@ def _read_address(address: etree._Element, items: dict[str, str | None], where: 
     lines = akids.get("AddressLines")
     if bs is not None:
         bkids = _kids(bs)
-        for tag, item in _BS7666.items():
-            raw = _text(bkids.get(tag))
-            items[item] = _canonical(item, raw or "", where, tag) if raw is not None else ""
+        for tag, item, form in _BS7666_FORMS:
+            node = bkids.get(tag)
+            if node is None:
+                items[item] = ""
+                continue
+            raw = (node.text or "") if len(node) == 0 else "".join(node.itertext())
+            try:
+                items[item] = form(raw)
+            except BadValue as e:
+                raise ImportRefused(f"<{tag}> {e}", where) from None
         post_town = _text(bkids.get("PostTown"))
         if not items.get("address_town") and post_town:
             items["address_town"] = _canonical("address_town", post_town, where, "PostTown")
