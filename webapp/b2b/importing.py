@@ -118,6 +118,9 @@ class _Counting(io.RawIOBase):
 
 # A pupils file at least this large is read in a second process while this one writes.
 PARSE_AHEAD_BYTES = 8 * 1024 * 1024
+# import_files reads smaller files here: handing a week's delta file of a few pupils to
+# another process cost more than reading it (600 of them: 1.75 s against 1.4 s).
+PARSE_AHEAD_MIN_BYTES = 64 * 1024
 # Processes reading ahead for import_files. On two cores a second one gained nothing
 # measurable (the writing here and the reading there already keep both busy).
 PARSE_WORKERS = 1
@@ -176,7 +179,11 @@ def import_files(
                     break
                 name, data = nxt
                 fmt = _pupils_format(data)
-                ticket = ahead.submit(fmt, data) if fmt and ahead.ready() else None
+                ticket = None
+                if fmt and len(data) >= PARSE_AHEAD_MIN_BYTES:
+                    ahead.start()
+                    if ahead.ready():
+                        ticket = ahead.submit(fmt, data)
                 window.append((name, data, ticket))
             if not window:
                 return

@@ -238,9 +238,9 @@ class _Worker:
 
 
 class ParseAhead:
-    """Worker processes reading pupil files ahead of the importer. Use as a context
-    manager; ``submit`` files in the order their pupils will be taken (each goes to the
-    next worker in turn)."""
+    """Worker processes reading pupil files ahead of the importer, started when first
+    needed. Use as a context manager; ``submit`` files in the order their pupils will be
+    taken (each goes to the next worker in turn)."""
 
     def __init__(self, workers: int = 1) -> None:
         self._workers = [_Worker() for _ in range(max(1, workers))]
@@ -249,14 +249,13 @@ class ParseAhead:
         self._started = False
 
     def __enter__(self) -> ParseAhead:
-        self.start()
         return self
 
     def __exit__(self, *exc) -> None:  # noqa: ANN002
         self.close()
 
     def start(self) -> None:
-        """Start the workers (they get ready in the background)."""
+        """Start the workers if not yet started (they get ready in the background)."""
         if not self._started:
             self._started = True
             for w in self._workers:
@@ -271,6 +270,7 @@ class ParseAhead:
         one to start if none has yet)."""
         if fmt not in READERS:
             return None
+        self.start()
         ready = [w for w in self._workers if w.is_ready()]
         if not ready:
             ready = [w for w in self._workers[:1] if w.is_ready(START_TIMEOUT)]
