@@ -108,6 +108,15 @@ def _text(el: etree._Element | None) -> str | None:
     return "".join(el.itertext())
 
 
+def _formed(node: etree._Element, form, element: str, where: str) -> str | None:  # noqa: ANN001
+    """An element's text in its stored form, or the file refused naming the element."""
+    raw = (node.text or "") if len(node) == 0 else "".join(node.itertext())
+    try:
+        return form(raw)
+    except BadValue as e:
+        raise ImportRefused(f"<{element}> {e}", where) from None
+
+
 def _parser_events(source: IO[bytes]) -> etree.iterparse:
     # Only the elements we act on reach Python: most of a file's events stay in libxml2.
     return etree.iterparse(
@@ -202,13 +211,8 @@ def _read_pupil(el: etree._Element, school: SchoolRef, n: int) -> ParsedPupil:
     for texts, found in ((_TOP_TEXT, kids), (_BASIC_TEXT, basic_kids)):
         for path, tag, item, form in texts:
             node = found.get(tag)
-            if node is None:
-                continue
-            raw = (node.text or "") if len(node) == 0 else "".join(node.itertext())
-            try:
-                items[item] = form(raw)
-            except BadValue as e:
-                raise ImportRefused(f"<{path}> {e}", where) from None
+            if node is not None:
+                items[item] = _formed(node, form, path, where)
     languages = basic_kids.get("Languages")
     if languages is not None:
         for t in languages:
@@ -253,14 +257,7 @@ def _read_address(address: etree._Element, items: dict[str, str | None], where: 
         bkids = _kids(bs)
         for tag, item, form in _BS7666_FORMS:
             node = bkids.get(tag)
-            if node is None:
-                items[item] = ""
-                continue
-            raw = (node.text or "") if len(node) == 0 else "".join(node.itertext())
-            try:
-                items[item] = form(raw)
-            except BadValue as e:
-                raise ImportRefused(f"<{tag}> {e}", where) from None
+            items[item] = "" if node is None else _formed(node, form, tag, where)
         post_town = _text(bkids.get("PostTown"))
         if not items.get("address_town") and post_town:
             items["address_town"] = _canonical("address_town", post_town, where, "PostTown")
