@@ -173,9 +173,10 @@ class _Worker:
             self.broken = True
 
     def is_ready(self, timeout: float = 0) -> bool:
-        """Whether the worker has started and takes files (waits up to ``timeout``)."""
+        """Whether the worker has started and takes files (waits up to ``timeout``); not
+        once it has gone, so that no more files are sent to it."""
         if self.ready or self.broken or self.proc is None:
-            return self.ready
+            return self.ready and not self.broken
         try:
             if self.conn.poll(timeout):
                 self.ready = self.conn.recv()[0] == "ready"
