@@ -435,6 +435,22 @@ def _too_long(values: tuple) -> bool:
         return True
 
 
+_KEY_LENGTH = _PUPIL_LENGTHS["record_key"]
+# A report names a pupil by "school:" or "la:" and the key, in a column of the same length:
+# a key made to fit leaves room for the longer of the two.
+_FITTED_KEY_LENGTH = _KEY_LENGTH - len("school:")
+
+
+def _fitted_key(key: str) -> str:
+    """``key`` as it is if its column holds it (as every stored key is), else its start
+    and the SHA-256 of the whole key: the same pupil always gets the same key, and two
+    pupils whose names differ only past the cut get two."""
+    if len(key) <= _KEY_LENGTH:
+        return key
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return key[:_FITTED_KEY_LENGTH - len(digest) - 1] + "~" + digest
+
+
 def _check_lengths(items: dict, lengths: dict[str, int], where: str) -> None:
     """Refuse a value longer than its column holds (PostgreSQL would refuse the whole
     write; SQLite would keep it silently)."""
@@ -510,9 +526,9 @@ class _Importer:
             n = self.upn_seen.get((school_id, upn), 0) + 1
             self.upn_seen[(school_id, upn)] = n
             return upn if n == 1 else f"{upn}#{n}"
-        return "nokey:" + "|".join(
+        return _fitted_key("nokey:" + "|".join(
             (items.get(k) or "").casefold() for k in ("surname", "forename", "dob", "sex")
-        )
+        ))
 
     # -- pupils ---------------------------------------------------------------------
     def _pupils(self, pupils: Iterator[ParsedPupil]) -> None:
