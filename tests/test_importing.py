@@ -191,3 +191,22 @@ def test_pupils_without_upn_and_long_names_are_keyed_within_the_column(session):
     refresh_reports(session, 2025, 17, school_ids=[green_abbey])
     subjects = set(session.scalars(select(Difference.subject_key)))
     assert {f"school:{k}" for k in fitted} <= subjects
+
+
+def test_the_same_pupil_without_upn_twice_in_a_file_is_two_records(session):
+    from webapp.b2b.reports import refresh_reports
+    from webapp.models import Difference
+
+    twice = [{**JOE, "upn": None}, {**JOE, "upn": None, "postcode": "ME15 6AA"}]
+    s = import_ctf(session, "8861111", twice)
+    assert (s.read, s.new) == (2, 2)
+    assert sorted(session.scalars(select(PupilRecord.record_key))) == \
+        ["nokey:bloggs|joe|2006-01-26|m", "nokey:bloggs|joe|2006-01-26|m#2"]
+    again = import_ctf(session, "8861111", twice)
+    assert (again.new, again.changed, again.unchanged) == (0, 0, 2)
+
+    # The LA holds one of them: the other is the school's alone.
+    import_csv(session, "8861111", [{**JOE, "upn": ""}])
+    refresh_reports(session, 2025, 17)
+    assert session.execute(select(Difference.subject_key, Difference.kind)).all() == \
+        [("school:nokey:bloggs|joe|2006-01-26|m#2", "new_to_la")]

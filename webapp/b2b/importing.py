@@ -442,9 +442,9 @@ _FITTED_KEY_LENGTH = _KEY_LENGTH - len("school:")
 
 
 def _fitted_key(key: str) -> str:
-    """``key`` as it is if its column holds it (as every stored key is), else its start
-    and the SHA-256 of the whole key: the same pupil always gets the same key, and two
-    pupils whose names differ only past the cut get two."""
+    """``key`` as it is if its column holds it (so every key PostgreSQL could store stays
+    the same), else its start and the SHA-256 of the whole key: the same pupil always gets
+    the same key, and two pupils whose names differ only past the cut get two."""
     if len(key) <= _KEY_LENGTH:
         return key
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
@@ -473,7 +473,7 @@ class _Importer:
         self.batch = batch
         self.summary = summary
         self.schools: dict[str, int] = {}
-        self.upn_seen: dict[tuple[int, str], int] = {}
+        self.key_seen: dict[tuple[int, str], int] = {}
         self.now = utcnow()
 
     def run(self, stream: IO[bytes], pupils: Iterator[ParsedPupil] | None = None) -> None:
@@ -521,14 +521,13 @@ class _Importer:
         return sid
 
     def record_key(self, school_id: int, items: dict[str, str | None]) -> str:
-        upn = items.get("upn")
-        if upn:
-            n = self.upn_seen.get((school_id, upn), 0) + 1
-            self.upn_seen[(school_id, upn)] = n
-            return upn if n == 1 else f"{upn}#{n}"
-        return _fitted_key("nokey:" + "|".join(
-            (items.get(k) or "").casefold() for k in ("surname", "forename", "dob", "sex")
-        ))
+        key = items.get("upn") or "nokey:" + "|".join(
+            (items.get(k) or "").casefold() for k in ("surname", "forename", "dob", "sex"))
+        # The n-th pupil of a file with the same UPN, or with no UPN and the same name,
+        # date of birth and sex, is a record of its own.
+        n = self.key_seen.get((school_id, key), 0) + 1
+        self.key_seen[(school_id, key)] = n
+        return _fitted_key(key if n == 1 else f"{key}#{n}")
 
     # -- pupils ---------------------------------------------------------------------
     def _pupils(self, pupils: Iterator[ParsedPupil]) -> None:
