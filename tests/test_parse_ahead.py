@@ -269,6 +269,8 @@ def test_worker_killed_mid_file_the_rest_is_read_here(session, monkeypatch):
     assert killed == [-signal.SIGKILL]
     # The first report was the worker's, for its first message of 2,000 pupils of 4,101.
     assert len(data) * 0.4 < reported[0] < len(data) * 0.6
+    # Reading the rest here went on reporting progress, to the whole file.
+    assert len(reported) > 2 and sum(reported) == len(data)
     assert s.ok and _counts(s) == (4101, 4101, 0, 0)
     worker_db = _snapshot(session, times=False)
 

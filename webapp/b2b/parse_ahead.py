@@ -115,7 +115,7 @@ class Ticket:
         self.done = False
 
     def pupils(self, progress: Progress | None = None) -> Iterator[ParsedPupil]:
-        taken = 0
+        taken = reported = 0
         schools: dict[tuple[str, str | None], SchoolRef] = {}
         while not self.done:
             msg = self.worker.receive(self)
@@ -132,15 +132,23 @@ class Ticket:
                 yield ParsedPupil(school, items, where, exclusions, attendance)
             if progress and nbytes:
                 progress(nbytes)
+                reported += nbytes
             if kind == "end":
                 return
             if kind == "refused":
                 raise ImportRefused(msg[4], msg[5])
             if kind == "failed":
                 break
-        # Read here from the start, passing over the pupils already given.
-        yield from islice(READERS[self.fmt](io.BufferedReader(io.BytesIO(self.data))),
-                          taken, None)
+        # Read here from the start, passing over the pupils already given; progress goes
+        # on from where the worker's stopped.
+        counting = _Counting(io.BytesIO(self.data))
+        for p in islice(READERS[self.fmt](io.BufferedReader(counting)), taken, None):
+            if progress and counting.count > reported:
+                progress(counting.count - reported)
+                reported = counting.count
+            yield p
+        if progress and counting.count > reported:
+            progress(counting.count - reported)
 
     def finish(self) -> None:
         while not self.done:
