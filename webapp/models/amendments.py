@@ -82,7 +82,7 @@ class SimsItem(db.Model):
         ForeignKey("difference.id", ondelete="CASCADE"), unique=True)
     school_record_id: Mapped[int | None] = mapped_column(
         ForeignKey("pupil_record.id", ondelete="SET NULL"))
-    subject_key: Mapped[str] = mapped_column(String(120))
+    subject_key: Mapped[str] = mapped_column(String(160))
     kind: Mapped[str] = mapped_column(String(14))
     field_key: Mapped[str] = mapped_column(String(40))
     upn: Mapped[str | None] = mapped_column(String(20))

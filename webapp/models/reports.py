@@ -76,7 +76,7 @@ class Difference(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(14))
-    subject_key: Mapped[str] = mapped_column(String(120))  # which pupil, within the school
+    subject_key: Mapped[str] = mapped_column(String(160))  # which pupil, within the school
     field_key: Mapped[str] = mapped_column(String(40))  # catalogue key or anomaly rule
     side: Mapped[str | None] = mapped_column(String(6))  # anomalies: school, la or both
     school_record_id: Mapped[int | None] = mapped_column(
