@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from webapp.b2b.formats import (
+    CountingReader,
     ImportRefused,
     ParsedAttendance,
     ParsedExclusion,
@@ -95,25 +96,6 @@ def _values_hash(values: tuple[str | None, ...]) -> str:
     """``content_hash`` of the items' values in ``RECORD_ITEMS`` order."""
     joined = "\x1f".join(["\x00" if v is None else "\x01" + v for v in values])
     return hashlib.sha1(joined.encode("utf-8"), usedforsecurity=False).hexdigest()
-
-
-class _Counting(io.RawIOBase):
-    """A reader that reports how many bytes have been read, for progress bars."""
-
-    def __init__(self, raw: IO[bytes], progress: Progress | None):
-        self._raw = raw
-        self._progress = progress
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:  # noqa: ANN001
-        data = self._raw.read(len(b))
-        n = len(data)
-        b[:n] = data
-        if self._progress and n:
-            self._progress(n)
-        return n
 
 
 # A pupils file at least this large is read in a second process while this one writes.
@@ -249,7 +231,7 @@ def _import_here(
         session.add(batch)
         session.flush()
         summary.batch_id = batch.id
-        stream = io.BufferedReader(_Counting(io.BytesIO(data), progress))
+        stream = io.BufferedReader(CountingReader(io.BytesIO(data), progress))
         importer = _Importer(session, side, batch, summary)
         with old_objects_frozen():
             importer.run(stream, ticket.pupils(progress) if ticket is not None else None)

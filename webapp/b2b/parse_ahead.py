@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import IO
 
-from webapp.b2b.formats import ImportRefused, ParsedPupil, SchoolRef
+from webapp.b2b.formats import CountingReader, ImportRefused, ParsedPupil, SchoolRef
 from webapp.b2b.formats.csvfile import read_pupils_csv
 from webapp.b2b.formats.ctf import read_ctf
 
@@ -36,24 +36,6 @@ START_TIMEOUT = 30.0  # seconds to wait for a worker before reading here instead
 
 Progress = Callable[[int], None]
 Packed = tuple  # (laestab, school name, items, where, exclusions, attendance)
-
-
-class _Counting(io.RawIOBase):
-    """A reader that counts the bytes read (the worker's progress, sent with each chunk)."""
-
-    def __init__(self, raw: IO[bytes]):
-        self._raw = raw
-        self.count = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:  # noqa: ANN001
-        data = self._raw.read(len(b))
-        n = len(data)
-        b[:n] = data
-        self.count += n
-        return n
 
 
 def _pack(p: ParsedPupil) -> Packed:
@@ -76,7 +58,7 @@ def _serve(jobs, out) -> None:  # noqa: ANN001
     out.send(("ready",))
     while (job := jobs.get()) is not None:
         seq, fmt, data = job
-        counting = _Counting(io.BytesIO(data))
+        counting = CountingReader(io.BytesIO(data))
         sent = 0
         batch: list[Packed] = []
         try:
@@ -141,7 +123,7 @@ class Ticket:
                 break
         # Read here from the start, passing over the pupils already given; progress goes
         # on from where the worker's stopped.
-        counting = _Counting(io.BytesIO(self.data))
+        counting = CountingReader(io.BytesIO(self.data))
         for p in islice(READERS[self.fmt](io.BufferedReader(counting)), taken, None):
             if progress and counting.count > reported:
                 progress(counting.count - reported)

@@ -7,7 +7,32 @@ naming the line or element and the reason.
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import IO
+
+
+class CountingReader(io.RawIOBase):
+    """A reader that counts the bytes read (``count``) and, if given, reports each read's
+    size to ``progress`` (the CLI's progress bars, the parse-ahead worker's messages)."""
+
+    def __init__(self, raw: IO[bytes], progress: Callable[[int], None] | None = None):
+        self._raw = raw
+        self._progress = progress
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # noqa: ANN001
+        data = self._raw.read(len(b))
+        n = len(data)
+        b[:n] = data
+        self.count += n
+        if self._progress and n:
+            self._progress(n)
+        return n
 
 
 class ImportRefused(Exception):
