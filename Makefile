@@ -9,7 +9,7 @@ export FLASK_APP := wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup assets db demo lint bench clean browser
+.PHONY: run test setup assets db demo lint bench clean test-tools
 
 ## Set-up ------------------------------------------------------------------------
 
@@ -45,13 +45,15 @@ run: db
 
 ## Tests ---------------------------------------------------------------------------
 
-# Debian's Chromium for the browser tests (never a downloaded browser build).
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+# Debian packages the suite runs: Chromium for the browser tests (never a downloaded
+# browser build) and poppler-utils' pdftoppm, which turns export pages into PNGs.
+test-tools:
+	@command -v chromium >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium and poppler-utils for the tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium poppler-utils >/dev/null; }
 
-test: setup browser
+test: setup test-tools
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n 2 --dist loadfile
 
