@@ -62,6 +62,7 @@ def test_wrong_setup_code_changes_nothing_and_school_users_have_no_page(client, 
     r = client.post("/account/two-factor", data={"csrf_token": _csrf(client, "/account/two-factor"),
                                                  "code": "123456"})
     assert r.status_code == 400
+    assert "govuk-error-summary" in r.text and 'href="#code"' in r.text
     assert session.scalar(select(User.totp_secret).where(User.id == officer.id)) is None
     login_as(make_user(session, school=make_school(session)))
     assert client.get("/account/two-factor").status_code == 404
