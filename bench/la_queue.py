@@ -186,13 +186,7 @@ def main() -> None:
         counter = _Counter()
         smtp = Controller(counter, hostname="127.0.0.1", port=port)
         smtp.start()
-        jobs.use_app(app)
-        jobs.bind_storage(app)
-        jobs.huey.flush()
-        consumer = jobs.huey.create_consumer(workers=4, worker_type="thread", periodic=False,
-                                             initial_delay=0.05, max_delay=0.2,
-                                             check_worker_health=False)
-        consumer._set_signal_handlers = lambda: None
+        consumer = jobs.in_process_consumer(app, workers=4)
         t = time.perf_counter()
         r = client.post("/la/publish", data={"year": 2025, "week": 2, "all": "1"})
         results["publish_request_s"] = time.perf_counter() - t

@@ -203,13 +203,7 @@ def consumer(app, tmp_path):
     from webapp import jobs, worker  # noqa: F401  (worker registers every task)
 
     app.config["B2B_PACK_DIR"] = str(tmp_path / "packs")
-    jobs.use_app(app)
-    jobs.bind_storage(app)
-    jobs.huey.flush()
-    c = jobs.huey.create_consumer(workers=2, worker_type="thread", periodic=False,
-                                  initial_delay=0.05, max_delay=0.2,
-                                  check_worker_health=False)
-    c._set_signal_handlers = lambda: None  # not the main thread's signals in a test
+    c = jobs.in_process_consumer(app, workers=2)
     c.start()
     yield c
     c.stop(graceful=True)

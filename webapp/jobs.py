@@ -89,6 +89,20 @@ def bind_storage(app: Flask) -> None:
 
 # -- email --------------------------------------------------------------------------------
 
+def in_process_consumer(app: Flask, workers: int = 2):  # noqa: ANN201
+    """A huey consumer of ``workers`` threads in this process, for the app's tasks (tests
+    and benchmarks; production runs ``huey_consumer``). Not started; call ``start()`` and
+    ``stop(graceful=True)``. The queue is emptied first."""
+    use_app(app)
+    bind_storage(app)
+    huey.flush()
+    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=False,
+                                    initial_delay=0.05, max_delay=0.2,
+                                    check_worker_health=False)
+    consumer._set_signal_handlers = lambda: None  # not the main thread's signals
+    return consumer
+
+
 @huey.task()
 def send_emails(ids: Sequence[int]) -> None:
     """Send these outbound emails; failures are scheduled again after a back-off.
