@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import functools
-import gc
 import re
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +16,7 @@ from weasyprint.css.counters import CounterStyle
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
+from webapp.b2b.gcpause import collector_paused
 from webapp.exports import view as printing
 from webapp.exports.view import PrintedReport
 
@@ -101,40 +99,11 @@ class PrintHTML(HTML):
         return [lean if sheet is stock else sheet for sheet in sheets]
 
 
-_gc_lock = threading.Lock()
-_gc_pausing = 0  # renderings in progress that paused the cyclic garbage collector
-_gc_was_enabled = True
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while WeasyPrint works (back on after the last
-    of the renderings in progress, in any thread).
-
-    WeasyPrint makes millions of short-lived objects; the collector kept walking them:
-    a quarter of a 300-pupil report's CPU time (2 s of 8.5). Nearly all of them go by
-    reference counting anyway, so memory hardly grows (measured: +6 MB on 250 MB); what
-    is left in cycles is collected once the collector is back on."""
-    global _gc_pausing, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pausing == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pausing += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pausing -= 1
-            if _gc_pausing == 0 and _gc_was_enabled:
-                gc.enable()
-
-
 def html_to_pdf(html: str) -> bytes:
     """One HTML print page as PDF bytes, fonts embedded (WeasyPrint embeds subsets)."""
     fonts = _font_config()
     fetcher = FontsOnly(allowed_protocols=("file",))
-    with _gc_paused():
+    with collector_paused():
         return PrintHTML(string=html, url_fetcher=fetcher).write_pdf(font_config=fonts)
 
 
