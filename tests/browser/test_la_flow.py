@@ -74,6 +74,7 @@ def test_receive_work_the_queue_and_close(app, session, live_server, page, artif
 
     page.get_by_role("link", name="Work these tasks in the queue").click()
     expect(page.locator("#open-count")).to_have_text("3 open tasks")
+    page.wait_for_load_state("load")  # htmx binds its forms once the page has loaded
     page.evaluate("window.__noReload = true")
     joe = page.locator("tr.app-task", has_text="Joseph")
     joe.get_by_role("button", name="Complete").click()
