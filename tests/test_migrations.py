@@ -24,3 +24,34 @@ def test_upgrade_reaches_head(app):
 
     script = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
     assert set(heads) == set(script.get_heads())
+
+
+def test_0007_checks_the_records_already_held(tmp_path):
+    """Records held before migration 0007 get their problems worked out by it."""
+    import sqlalchemy as sa
+    from flask_migrate import downgrade, upgrade
+
+    from tests.factories import make_school
+    from webapp import create_app
+
+    app = create_app({"TESTING": True,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite3'}"})
+    with app.app_context():
+        upgrade(revision="0006")
+        school = make_school(db.session)  # (the school tables are as they were in 0006)
+        with db.engine.begin() as c:
+            for i, (upn, postcode) in enumerate([("A886111199999", "ME14 1XX"),
+                                                 (None, "ME14"), ("L886111199999", None)]):
+                c.execute(sa.text(
+                    "INSERT INTO pupil_record (side, school_id, record_key, content_hash, "
+                    "created_at, changed_at, upn, postcode) VALUES ('la', :s, :k, '-', "
+                    "'2026-01-01', '2026-01-01', :upn, :pc)"),
+                    {"s": school.id, "k": f"k{i}", "upn": upn, "pc": postcode})
+        upgrade()
+        with db.engine.connect() as c:
+            got = c.execute(sa.text("SELECT record_key, problems FROM pupil_record "
+                                    "ORDER BY record_key")).all()
+        assert got == [("k0", "upn_check_letter"), ("k1", "postcode_format"), ("k2", None)]
+        db.session.remove()
+        downgrade(revision="0006")  # and back, cleanly
+        db.engine.dispose()

@@ -22,6 +22,7 @@ from typing import IO
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from webapp.b2b.checks import record_problems
 from webapp.b2b.formats import (
     CountingReader,
     ImportRefused,
@@ -283,8 +284,15 @@ def _placeholder(dialect) -> str:  # noqa: ANN001
 
 
 _RECORD_COLUMNS = ("side", "school_id", "record_key", "content_hash", "import_batch_id",
-                   "created_batch_id", "item_batches", "created_at", "changed_at")
-_UPDATE_COLUMNS = ("content_hash", "import_batch_id", "item_batches", "changed_at")
+                   "created_batch_id", "item_batches", "created_at", "changed_at",
+                   "problems")
+_UPDATE_COLUMNS = ("content_hash", "import_batch_id", "item_batches", "changed_at",
+                   "problems")
+_UPN, _POSTCODE = RECORD_ITEMS.index("upn"), RECORD_ITEMS.index("postcode")
+
+
+def _problems(values: tuple) -> str | None:
+    return record_problems(values[_UPN], values[_POSTCODE])
 
 
 def _picker(indexes: tuple[int, ...]) -> Callable[[tuple], tuple]:
@@ -380,14 +388,15 @@ class _PupilWriter:
                 f"({', '.join([self.ph] * len(cols))})")
         pick = _picker(keep)
         params = [(*pick(self._items(values)), self.side, sid, key, h, b, b,
-                   self.no_batches, now, now) for values, sid, key, h in rows]
+                   self.no_batches, now, now, _problems(values))
+                  for values, sid, key, h in rows]
         self.session.connection().exec_driver_sql(sql, params)
 
     def update(self, rows: list[tuple]) -> None:
         """Rows of (id, values, content_hash, item_batches)."""
         params = [(*self._items(values), h, self.batch_id,
                    self.batches_proc(sources) if self.batches_proc else sources, self.now,
-                   rid) for rid, values, h, sources in rows]
+                   _problems(values), rid) for rid, values, h, sources in rows]
         self.session.connection().exec_driver_sql(self.update_sql, params)
 
 
