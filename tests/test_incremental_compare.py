@@ -27,7 +27,10 @@ def test_incremental_week_matches_full_comparison(session):
     import_ctf(session, "8861111", data.school)
     import_csv(session, "8861111", data.la)
     first = refresh_reports(session, 2025, 1)
-    assert first.pupils_examined == len(data.school) + len(data.la)
+    # The screen leaves out the pupils held alike on both sides; those with an item
+    # are all examined (both records of each).
+    with_items = {k for k, *_ in _items(session, 2025, 1)}
+    assert len(with_items) < first.pupils_examined < len(data.school) + len(data.la)
     assert refresh_reports(session, 2025, 1).unchanged == 1  # nothing changed: skipped
 
     rnd = random.Random(3)
@@ -45,7 +48,7 @@ def test_incremental_week_matches_full_comparison(session):
     week2 = refresh_reports(session, 2025, 2)
     assert 0 < week2.pupils_examined < 30
     full = refresh_reports(session, 2025, 3, full=True)
-    assert full.pupils_examined > 200
+    assert full.pupils_examined > week2.pupils_examined
     assert _items(session, 2025, 2) == _items(session, 2025, 3)
 
 

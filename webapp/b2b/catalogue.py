@@ -207,6 +207,10 @@ def field(key: str) -> Field:
 
 _SIMPLE: tuple[Field, ...] = tuple(f for f in FIELDS if type(f) is Field)
 _ADDRESS_KEYS: tuple[str, ...] = ADDRESS_PARTS + ("postcode",)
+# What ``compare_records`` reads, for the comparison's screen (``screen.py``): the record
+# items compared one by one, and those compared as the address.
+SIMPLE_FIELDS: tuple[str, ...] = tuple(f.key for f in _SIMPLE)
+ADDRESS_KEYS: tuple[str, ...] = _ADDRESS_KEYS
 _ORDER: dict[str, int] = {f.key: i for i, f in enumerate(FIELDS)}
 
 

@@ -20,6 +20,7 @@ from webapp.b2b.catalogue import FIELDS_BY_KEY
 from webapp.b2b.compare import Baseline, Item, compare_school
 from webapp.b2b.gcpause import old_objects_frozen
 from webapp.b2b.items import RECORD_ITEMS
+from webapp.b2b.screen import any_activity, records_to_examine, refresh_statistics
 from webapp.models import AttendanceYear, Difference, Exclusion, PupilRecord, Report, School
 from webapp.models.base import utcnow
 
@@ -68,24 +69,11 @@ def _rows(session: Session, q) -> Iterable:  # noqa: ANN001
     return session.connection().execute(q)
 
 
-def _records_of_schools(session: Session, school_ids: list[int]) -> dict[int, list[dict]]:
-    """All records of the given schools (a full comparison), one streamed query."""
-    out: dict[int, list[dict]] = {}
-    for i in range(0, len(school_ids), 500):
-        q = (select(*_RECORD_COLUMNS).where(PupilRecord.school_id.in_(school_ids[i:i + 500]))
-             .order_by(PupilRecord.school_id, PupilRecord.side, PupilRecord.id))
-        for r in _as_dicts(_rows(session, q.execution_options(yield_per=5000))):
-            out.setdefault(r["school_id"], []).append(r)
-    return out
-
-
-def _dirty_records(session: Session, baselines: dict[int, Baseline]
-                   ) -> tuple[dict[int, set[str]], dict[int, list[dict]]]:
+def _dirty_upns(session: Session, baselines: dict[int, Baseline]) -> dict[int, set[str]]:
     """For schools compared before: the UPNs to compare again (not held exactly once on
-    each side, or held by a record changed since the school's last comparison), and the
-    records to compare (those UPNs' records, and records without a UPN)."""
+    each side, or held by a record changed since the school's last comparison)."""
     if not baselines:
-        return {}, {}
+        return {}
     ids = list(baselines)
     earliest = min(b.compared_at for b in baselines.values())
     once_each = (func.sum(case((PupilRecord.side == "school", 1), else_=0)) == 1) & (
@@ -100,30 +88,49 @@ def _dirty_records(session: Session, baselines: dict[int, Baseline]
         for sid, upn, once, changed in _rows(session, q):
             if not once or changed > baselines[sid].compared_at:
                 dirty[sid].add(upn)
+    return dirty
+
+
+def _records_of_upns(session: Session, upns: dict[int, set[str]], *,
+                     with_unkeyed: bool = True) -> dict[int, list[dict]]:
+    """Per school, the records holding the given UPNs, and those without a UPN (which
+    are always compared), in the order a full load would give (side, then id)."""
+    ids = list(upns)
     records: dict[int, list[dict]] = {sid: [] for sid in ids}
-    upns = sorted({u for us in dirty.values() for u in us})
+    if not ids:
+        return records
+    wanted = sorted({u for us in upns.values() for u in us})
     queries = [select(*_RECORD_COLUMNS).where(PupilRecord.school_id.in_(ids[i:i + 500]),
                                               PupilRecord.upn.is_(None))
-               for i in range(0, len(ids), 500)]
+               for i in range(0, len(ids), 500)] if with_unkeyed else []
     # By school as well as UPN: there is no index on the UPN alone, and a UPN held at
     # another school is not this comparison's business.
     queries += [select(*_RECORD_COLUMNS).where(PupilRecord.school_id.in_(ids[i:i + 500]),
-                                              PupilRecord.upn.in_(upns[j:j + 500]))
-                for i in range(0, len(ids), 500) for j in range(0, len(upns), 500)]
+                                              PupilRecord.upn.in_(wanted[j:j + 500]))
+                for i in range(0, len(ids), 500) for j in range(0, len(wanted), 500)]
     for q in queries:
         for r in _as_dicts(_rows(session, q)):
             sid = r["school_id"]
-            if sid in records and (r["upn"] is None or r["upn"] in dirty[sid]):
+            if sid in records and (r["upn"] is None or r["upn"] in upns[sid]):
                 records[sid].append(r)
     for rows in records.values():
         rows.sort(key=lambda r: (r["side"], r["id"]))
-    return dirty, records
+    return records
 
 
-def _any_activity(session: Session) -> bool:
-    """Whether any exclusion or attendance is held at all (if not, skip loading them)."""
-    return (session.scalar(select(Exclusion.id).limit(1)) is not None
-            or session.scalar(select(AttendanceYear.id).limit(1)) is not None)
+def _screened_records(session: Session, school_ids: list[int]) -> dict[int, list[dict]]:
+    """Per school, the records the screen could not rule out, in load order."""
+    screened = records_to_examine(session, school_ids, _NAMES)
+    found = screened.records
+    upns = {s: u for s, u in screened.upns.items() if u}
+    for rows in _records_of_upns(session, upns, with_unkeyed=False).values():
+        found.update((r["id"], r) for r in rows)
+    out: dict[int, list[dict]] = {sid: [] for sid in school_ids}
+    for r in found.values():
+        out[r["school_id"]].append(r)
+    for rows in out.values():
+        rows.sort(key=lambda r: (r["side"], r["id"]))
+    return out
 
 
 def _attach_activity(session: Session, rows: list[dict]) -> None:
@@ -206,8 +213,9 @@ def refresh_reports(
 
     Schools whose records have not changed since their report was last compared are
     skipped; within a school only pupils whose records changed since the school's last
-    comparison are examined again (``full=True`` examines everyone). Reports already sent
-    to the LA are left as they are. Commits.
+    comparison are examined again (``full=True`` compares every school afresh, screening
+    out only the pupils held alike on both sides; see ``screen.py``). Reports already
+    sent to the LA are left as they are. Commits.
     """
     summary = CompareSummary(academic_year, week)
     now = utcnow()
@@ -239,6 +247,8 @@ def refresh_reports(
             continue
         if progress:
             progress(1)
+    if len(todo) > SCHOOLS_PER_CHUNK:
+        refresh_statistics(session)
     # A chunk of schools at a time, so that memory stays bounded however large the LA.
     with old_objects_frozen():
         for i in range(0, len(todo), SCHOOLS_PER_CHUNK):
@@ -259,21 +269,19 @@ def _compare_chunk(session: Session, summary: CompareSummary, chunk: list[int],
                    week: int, *, full: bool, now, actor: str,
                    progress: Callable[[int], None] | None) -> None:
     baselines = {} if full else _baselines(session, academic_year, week, chunk)
-    dirty, dirty_records = _dirty_records(session, baselines)
-    full_records = _records_of_schools(session, [s for s in chunk if s not in baselines])
-    if _any_activity(session):
-        _attach_activity(session, [r for rows in (*dirty_records.values(),
-                                                  *full_records.values()) for r in rows])
+    # Schools compared before: the pupils changed since. The others: the pupils the
+    # screen cannot rule out (nearly every pupil is held alike on both sides).
+    upns = _dirty_upns(session, baselines)
+    records = _records_of_upns(session, upns)
+    records.update(_screened_records(session, [s for s in chunk if s not in baselines]))
+    if any_activity(session):
+        _attach_activity(session, [r for rows in records.values() for r in rows])
     existing = _existing_differences(session, [reports[s].id for s in chunk])
     inserts: list[dict] = []
     for sid in chunk:
         report = reports[sid]
-        if sid in baselines:
-            rows = dirty_records.pop(sid)
-            items = baselines[sid].carried(dirty[sid])
-        else:
-            rows = full_records.pop(sid, [])
-            items = []
+        rows = records.pop(sid)
+        items = baselines[sid].carried(upns[sid]) if sid in baselines else []
         summary.pupils_examined += len(rows)
         items += compare_school([r for r in rows if r["side"] == "school"],
                                 [r for r in rows if r["side"] == "la"])
@@ -287,9 +295,11 @@ def _compare_chunk(session: Session, summary: CompareSummary, chunk: list[int],
         summary.items_resolved += resolved
         if progress:
             progress(1)
-    if inserts:
-        session.execute(insert(Difference), inserts)
     session.flush()
+    if inserts:
+        # Core, not the ORM's bulk insert: the rows are plain values and nothing is read
+        # back (its per-row bookkeeping was a tenth of a full comparison).
+        session.connection().execute(insert(Difference.__table__), inserts)
 
 
 def _existing_differences(session: Session, report_ids: list[int]
