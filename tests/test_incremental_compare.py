@@ -67,3 +67,21 @@ def test_refresh_same_week_after_change_examines_only_that_pupil(session):
     assert s.pupils_examined == 2 + 4 + 1 + 1
     after = _items(session, 2025, 4)
     assert [i for i in after if i not in before][0][2] == "surname"
+
+
+def test_each_report_a_comparison_creates_is_in_the_audit_log(session):
+    from webapp.models import AuditEntry
+
+    for estab in ("1111", "2222"):
+        data = make_school(f"886{estab}", f"School {estab}", 5, seed=1)
+        import_ctf(session, f"886{estab}", data.school)
+    refresh_reports(session, 2025, 7, actor="cycle")
+    refresh_reports(session, 2025, 7, actor="cycle")  # the same week again: none new
+    entries = session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "report.created")).all()
+    reports = {r.id: r for r in session.scalars(select(Report))}
+    assert len(entries) == len(reports) == 2
+    for e in entries:
+        assert (e.actor, e.object_type, e.school_id) == (
+            "cycle", "report", reports[e.object_id].school_id)
+        assert e.after == {"academic_year": 2025, "week": 7} and e.at is not None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from webapp.models import AuditEntry
@@ -32,3 +35,21 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def record_many(session: Session, actor: object, action: str, object_type: str,
+                entries: Iterable[dict]) -> int:
+    """Many entries of one action at once, as :func:`record` would add them one by one
+    but in one INSERT (a comparison that creates 600 reports logs 600 entries). Each
+    entry gives ``object_id`` and any of ``school_id``, ``report_id``, ``before`` and
+    ``after``. Returns how many were added."""
+    actor_id = getattr(actor, "id", None)
+    label = getattr(actor, "email", None) or str(actor)
+    rows = [{"actor_id": actor_id, "actor": label, "action": action,
+             "object_type": object_type, "object_id": e["object_id"],
+             "school_id": e.get("school_id"), "report_id": e.get("report_id"),
+             "before": e.get("before"), "after": e.get("after")} for e in entries]
+    if rows:
+        session.flush()
+        session.connection().execute(insert(AuditEntry.__table__), rows)
+    return len(rows)

@@ -15,7 +15,7 @@ from datetime import date
 from sqlalchemy import case, func, insert, select
 from sqlalchemy.orm import Session
 
-from webapp.b2b.audit import record
+from webapp.b2b.audit import record, record_many
 from webapp.b2b.catalogue import FIELDS_BY_KEY
 from webapp.b2b.compare import Baseline, Item, compare_school
 from webapp.b2b.gcpause import old_objects_frozen
@@ -225,15 +225,21 @@ def refresh_reports(
         r.school_id: r for r in session.scalars(
             select(Report).where(Report.academic_year == academic_year, Report.week == week))
     }
-    created = [Report(school_id=sid, academic_year=academic_year, week=week)
-               for sid in sorted(states) if sid not in reports]
-    if created:
-        session.add_all(created)
+    missing = [sid for sid in sorted(states) if sid not in reports]
+    if missing:
+        # Through Core, in one INSERT each for the reports and their audit entries (the
+        # ORM's unit of work for 600 new reports took a tenth of a full comparison).
         session.flush()
-        for report in created:
-            reports[report.school_id] = report
-            record(session, actor, "report.created", report, school_id=report.school_id,
-                   after={"academic_year": academic_year, "week": week})
+        session.connection().execute(insert(Report.__table__), [
+            {"school_id": sid, "academic_year": academic_year, "week": week}
+            for sid in missing])
+        created = [r for r in session.scalars(select(Report).where(
+            Report.academic_year == academic_year, Report.week == week))
+            if r.school_id not in reports]
+        reports.update((r.school_id, r) for r in created)
+        record_many(session, actor, "report.created", "report", (
+            {"object_id": r.id, "school_id": r.school_id,
+             "after": {"academic_year": academic_year, "week": week}} for r in created))
         summary.reports_created = len(created)
     todo = []
     for sid in sorted(states):
