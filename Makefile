@@ -60,7 +60,11 @@ test: setup test-tools
 lint: setup
 	$(BIN)/ruff check .
 
-bench: setup
+.stamp-bench: .stamp-python
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: setup .stamp-bench
 	$(BIN)/python bench/compare.py
 
 clean:
