@@ -70,7 +70,8 @@ def import_command(files: tuple[Path, ...], source: str, as_json: bool) -> None:
 @click.option("--week", type=click.IntRange(1, 53), required=True)
 @_year_option
 @click.option("--school", "laestabs", multiple=True, help="Only this LAESTAB (repeatable).")
-@click.option("--full", is_flag=True, help="Re-examine every pupil, not only changed ones.")
+@click.option("--full", is_flag=True,
+              help="Compare every school afresh, not only pupils changed since.")
 def compare_command(week: int, year: int | None, laestabs: tuple[str, ...], full: bool) -> None:
     """Build or refresh every school's report for the week."""
     school_ids = None
