@@ -48,7 +48,7 @@ class CompareSummary:
     items_kept: int = 0
     items_resolved: int = 0
     items_open: int = 0
-    pupils_examined: int = 0
+    pupils_examined: int = 0  # records (both sides) the rules were run on
     per_school: list[dict] = field(default_factory=list)
 
 

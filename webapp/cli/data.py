@@ -87,7 +87,8 @@ def compare_command(week: int, year: int | None, laestabs: tuple[str, ...], full
         f"Week {week} of {s.academic_year}/{(s.academic_year + 1) % 100:02d}: "
         f"{s.schools} schools, {s.compared} compared, {s.unchanged} unchanged since last run, "
         f"{s.frozen} already sent (left as sent); {s.reports_created} new reports; "
-        f"{s.pupils_examined} pupils examined; "
+        f"{s.pupils_examined} pupil records examined by the rules (the rest are held "
+        f"alike on both sides, or unchanged); "
         f"items: {s.items_new} new, {s.items_kept} still present, {s.items_resolved} resolved "
         f"by data; {s.items_open} open in all.")
 
