@@ -111,7 +111,7 @@ def records_to_examine(session: Session, school_ids: list[int],
     docstring), and the UPNs whose holders must all be seen together. ``columns`` are
     the record's columns to give, "id", "school_id" and "upn" among them."""
     pairs, la_only, odd = _statements(tuple(columns), any_activity(session))
-    n = len(columns)
+    n, at_id = len(columns), columns.index("id")
     out = Screened(upns={sid: set() for sid in school_ids})
     session.flush()
     conn = session.connection()
@@ -120,8 +120,8 @@ def records_to_examine(session: Session, school_ids: list[int],
     for row in conn.execute(pairs, params):
         school = dict(zip(columns, row[:n], strict=True))
         found[school["id"]] = school
-        if row[n] is not None:  # the LA record's id
-            found[row[n]] = dict(zip(columns, row[n:], strict=True))
+        if row[n + at_id] is not None:  # an LA record was joined
+            found[row[n + at_id]] = dict(zip(columns, row[n:], strict=True))
     for q in (la_only, odd):
         for row in conn.execute(q, params):
             rec = dict(zip(columns, row, strict=True))
