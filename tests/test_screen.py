@@ -173,7 +173,8 @@ def test_screened_comparison_stores_what_the_rules_find_in_every_record(session,
 def test_screen_passes_every_record_with_something_to_say(session):
     _build(session, 7)
     ids = [sid for (sid,) in session.execute(select(PupilRecord.school_id).distinct())]
-    screened = records_to_examine(session, ids, ["id", "school_id", "upn", "side"])
+    screened = records_to_examine(session, ids, ["id", "school_id", "upn", "side"],
+                                  activity=True)
     with_items = {rid for row in _every_record_through_the_rules(session)
                   for rid in row[7:] if rid is not None}
     # A UPN held twice and an amended one are to be seen with all their holders.

@@ -10,6 +10,11 @@ from sqlalchemy.orm import Session
 from webapp.models import AuditEntry
 
 
+def _who(actor: object) -> tuple[int | None, str]:
+    """An actor as the log names it: the user's id and email, or a label."""
+    return getattr(actor, "id", None), getattr(actor, "email", None) or str(actor)
+
+
 def record(
     session: Session,
     actor: object,
@@ -25,8 +30,7 @@ def record(
 
     ``actor`` is a user (with ``id`` and ``email``) or a label such as ``"system"``.
     """
-    actor_id = getattr(actor, "id", None)
-    label = getattr(actor, "email", None) or str(actor)
+    actor_id, label = _who(actor)
     entry = AuditEntry(
         actor_id=actor_id, actor=label, action=action,
         object_type=type(obj).__name__.lower() if obj is not None else "none",
@@ -43,8 +47,7 @@ def record_many(session: Session, actor: object, action: str, object_type: str,
     but in one INSERT (a comparison that creates 600 reports logs 600 entries). Each
     entry gives ``object_id`` and any of ``school_id``, ``report_id``, ``before`` and
     ``after``. Returns how many were added."""
-    actor_id = getattr(actor, "id", None)
-    label = getattr(actor, "email", None) or str(actor)
+    actor_id, label = _who(actor)
     rows = [{"actor_id": actor_id, "actor": label, "action": action,
              "object_type": object_type, "object_id": e["object_id"],
              "school_id": e.get("school_id"), "report_id": e.get("report_id"),

@@ -118,9 +118,10 @@ def _records_of_upns(session: Session, upns: dict[int, set[str]], *,
     return records
 
 
-def _screened_records(session: Session, school_ids: list[int]) -> dict[int, list[dict]]:
+def _screened_records(session: Session, school_ids: list[int], *, activity: bool
+                      ) -> dict[int, list[dict]]:
     """Per school, the records the screen could not rule out, in load order."""
-    screened = records_to_examine(session, school_ids, _NAMES)
+    screened = records_to_examine(session, school_ids, _NAMES, activity=activity)
     found = screened.records
     upns = {s: u for s, u in screened.upns.items() if u}
     for rows in _records_of_upns(session, upns, with_unkeyed=False).values():
@@ -279,8 +280,10 @@ def _compare_chunk(session: Session, summary: CompareSummary, chunk: list[int],
     # screen cannot rule out (nearly every pupil is held alike on both sides).
     upns = _dirty_upns(session, baselines)
     records = _records_of_upns(session, upns)
-    records.update(_screened_records(session, [s for s in chunk if s not in baselines]))
-    if any_activity(session):
+    activity = any_activity(session)
+    records.update(_screened_records(session, [s for s in chunk if s not in baselines],
+                                     activity=activity))
+    if activity:
         _attach_activity(session, [r for rows in records.values() for r in rows])
     existing = _existing_differences(session, [reports[s].id for s in chunk])
     inserts: list[dict] = []

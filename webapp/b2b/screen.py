@@ -105,12 +105,13 @@ def _statements(columns: tuple[str, ...], activity: bool) -> tuple:
     return pairs, la_only, odd
 
 
-def records_to_examine(session: Session, school_ids: list[int],
-                       columns: list[str]) -> Screened:
+def records_to_examine(session: Session, school_ids: list[int], columns: list[str], *,
+                       activity: bool) -> Screened:
     """The records of the schools that are not in a quiet pair (see the module's
     docstring), and the UPNs whose holders must all be seen together. ``columns`` are
-    the record's columns to give, "id", "school_id" and "upn" among them."""
-    pairs, la_only, odd = _statements(tuple(columns), any_activity(session))
+    the record's columns to give, "id", "school_id" and "upn" among them; ``activity``
+    says whether any exclusion or attendance is held (``any_activity``)."""
+    pairs, la_only, odd = _statements(tuple(columns), activity)
     n, at_id = len(columns), columns.index("id")
     out = Screened(upns={sid: set() for sid in school_ids})
     session.flush()
