@@ -52,7 +52,7 @@ def _pools(seed: int = 7):
 def generate(pupils: int, schools: int, workdir: Path) -> dict:
     """Write the files; returns what was planted."""
     from webapp.b2b.formats.writers import write_ctf, write_pupils_csv
-    from webapp.b2b.synth import make_upn
+    from webapp.demo.synth import make_upn
 
     rnd = random.Random(42)
     pools = _pools()
@@ -123,7 +123,7 @@ class _Clock:
         self.cpu: dict[str, float] = {}
 
     def __call__(self, name: str, fn):  # noqa: ANN001, ANN204
-        from webapp.b2b.parse_ahead import STATS
+        from webapp.b2b.intake.parse_ahead import STATS
 
         w, c, wc = time.perf_counter(), time.process_time(), STATS.cpu_s
         result = fn()
@@ -136,9 +136,9 @@ def run_ours(workdir: Path, db_path: Path) -> dict:
     from flask_migrate import upgrade
 
     from webapp import create_app
-    from webapp.b2b.importing import import_file, import_files
-    from webapp.b2b.parse_ahead import STATS
-    from webapp.b2b.reports import refresh_reports
+    from webapp.b2b.comparison.refresh import refresh_reports
+    from webapp.b2b.intake.importing import import_file, import_files
+    from webapp.b2b.intake.parse_ahead import STATS
     from webapp.extensions import db
 
     def import_ctfs(folder: str, prefix: str) -> list:

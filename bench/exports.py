@@ -61,10 +61,10 @@ def setup(db_path: Path, pupils: int, pack_schools: int) -> dict:
     from flask_migrate import upgrade
     from sqlalchemy import select
 
+    from webapp.b2b.comparison.refresh import refresh_reports
     from webapp.b2b.formats.writers import write_ctf, write_pupils_csv
-    from webapp.b2b.importing import import_file
-    from webapp.b2b.reports import refresh_reports
-    from webapp.b2b.synth import make_school
+    from webapp.b2b.intake.importing import import_file
+    from webapp.demo.synth import make_school
     from webapp.extensions import db
     from webapp.models import Report, School, User
 
@@ -106,7 +106,7 @@ def child(step: str, db_path: Path, report_id: int, out: Path) -> None:
     from webapp.exports.docx import report_docx
     from webapp.exports.packs import build_pack, pack_report_ids
     from webapp.exports.pdf import report_pdf
-    from webapp.exports.view import printed_report
+    from webapp.exports.printed import printed_report
     from webapp.extensions import db
     from webapp.models import Report
 

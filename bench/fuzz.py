@@ -54,8 +54,8 @@ def main() -> None:
 
     from webapp import create_app
     from webapp.b2b.formats.writers import write_ctf, write_pupils_csv
-    from webapp.b2b.importing import import_file
-    from webapp.b2b.synth import make_school
+    from webapp.b2b.intake.importing import import_file
+    from webapp.demo.synth import make_school
     from webapp.extensions import db
     from webapp.models import AttendanceYear, Exclusion, PupilRecord, School
 

@@ -32,11 +32,13 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from webapp import create_app
+    from webapp.auth.api_tokens import create_token
+    from webapp.b2b.comparison.refresh import refresh_reports
     from webapp.b2b.formats.writers import write_ctf, write_pupils_csv
-    from webapp.b2b.importing import import_file
-    from webapp.b2b.intake import create_token, process_queued, run_cycle
-    from webapp.b2b.reports import refresh_reports
-    from webapp.b2b.synth import make_school
+    from webapp.b2b.intake.cycle import run_cycle
+    from webapp.b2b.intake.importing import import_file
+    from webapp.b2b.intake.uploads import process_queued
+    from webapp.demo.synth import make_school
     from webapp.extensions import db
     from webapp.models import LocalAuthority, School
 

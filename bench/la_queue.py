@@ -142,11 +142,15 @@ def main() -> None:
     from flask_migrate import upgrade
     from sqlalchemy import select
 
-    from webapp import create_app, jobs
-    from webapp.b2b.amendments import complete_tasks
+    from webapp import (
+        create_app,
+        worker,  # noqa: F401  (registers every task)
+    )
+    from webapp.b2b.amendments.tasks import complete_tasks
     from webapp.extensions import db
-    from webapp.mail import progress
     from webapp.models import AmendmentTask, OutboundEmail, User
+    from webapp.platform import jobs
+    from webapp.platform.mail import progress
 
     tmp = Path(tempfile.mkdtemp(prefix="b2b-bench-"))
     uri = args.database or f"sqlite:///{tmp / 'bench.sqlite3'}"

@@ -50,11 +50,11 @@ def run(kind: str) -> None:
     from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, select
 
     from webapp import create_app
+    from webapp.b2b.comparison.refresh import refresh_reports
     from webapp.b2b.formats.writers import write_ctf, write_pupils_csv
-    from webapp.b2b.importing import import_file
-    from webapp.b2b.reports import refresh_reports
-    from webapp.b2b.synth import make_school
-    from webapp.b2b.workflow import publish_reports
+    from webapp.b2b.intake.importing import import_file
+    from webapp.b2b.review.lifecycle import publish_reports
+    from webapp.demo.synth import make_school
     from webapp.extensions import db
     from webapp.models import Difference, Report, School, User
 

@@ -144,9 +144,9 @@ def seed_report(session):
     from types import SimpleNamespace
 
     from tests.factories import import_csv, import_ctf, make_school, make_user
-    from webapp.b2b.reports import refresh_reports
-    from webapp.b2b.synth import SEED_PUPILS_LA, SEED_PUPILS_SCHOOL
-    from webapp.b2b.workflow import publish_reports
+    from webapp.b2b.comparison.refresh import refresh_reports
+    from webapp.b2b.review.lifecycle import publish_reports
+    from webapp.demo.synth import SEED_PUPILS_LA, SEED_PUPILS_SCHOOL
     from webapp.models import Report
 
     school = make_school(session)
@@ -200,7 +200,8 @@ def rendered(app):
 @pytest.fixture
 def consumer(app, tmp_path):
     """A real huey consumer (two worker threads) in this process, running the app's tasks."""
-    from webapp import jobs, worker  # noqa: F401  (worker registers every task)
+    from webapp import worker  # noqa: F401  (registers every task)
+    from webapp.platform import jobs
 
     app.config["B2B_PACK_DIR"] = str(tmp_path / "packs")
     c = jobs.in_process_consumer(app, workers=2)

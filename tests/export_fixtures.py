@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from tests.factories import import_csv, import_ctf, make_user
-from webapp.b2b.amendments import complete_task, receive_report
-from webapp.b2b.reports import refresh_reports
-from webapp.b2b.synth import SEED_PUPILS_LA, SEED_PUPILS_SCHOOL
-from webapp.b2b.workflow import send_report
+from webapp.b2b.amendments.receive import receive_report
+from webapp.b2b.amendments.tasks import complete_task
+from webapp.b2b.comparison.refresh import refresh_reports
+from webapp.b2b.review.lifecycle import send_report
+from webapp.demo.synth import SEED_PUPILS_LA, SEED_PUPILS_SCHOOL
 from webapp.models import AmendmentTask, Difference, Report, School
 
 HARD_SURNAME = "O'Brien <Łężśka> & Ŵŷn"

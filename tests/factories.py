@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from webapp.b2b.formats.writers import write_ctf, write_pupils_csv
-from webapp.b2b.importing import import_file
+from webapp.b2b.intake.importing import import_file
 from webapp.models import LocalAuthority, School, User
 
 PASSWORD = "correct horse battery staple"

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import import_csv, import_ctf, make_school, make_user, pupil
-from webapp.b2b.amendments import receive_report
-from webapp.b2b.intake import create_token
-from webapp.b2b.reports import refresh_reports
-from webapp.b2b.workflow import publish_reports, send_report
+from webapp.auth.api_tokens import create_token
+from webapp.b2b.amendments.receive import receive_report
+from webapp.b2b.comparison.refresh import refresh_reports
+from webapp.b2b.review.lifecycle import publish_reports, send_report
 from webapp.models import AmendmentTask, Difference, Report, ReportSubmission
 
 # Open to anyone (sign-in and its helpers, the API's own description, static files).

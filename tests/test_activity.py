@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from tests.factories import import_csv, import_ctf, pupil
-from webapp.b2b.activity import check_marks, split_marks
-from webapp.b2b.importing import import_file
+from webapp.b2b.comparison.activity import check_marks, split_marks
+from webapp.b2b.intake.importing import import_file
 
 JOE = pupil("X886111110001", "Bloggs", "Joe", "2006-01-26", "M")
 EX_HEADER = ("laestab,upn,category,start_date,end_date,sessions,reason1,reason2,reason3,term,"
@@ -79,7 +79,7 @@ def test_split_and_check_marks():
 def test_activity_differences_render_in_the_report_view(session, runner):
     from sqlalchemy import select
 
-    from webapp.b2b.report_view import build_report_view
+    from webapp.b2b.review.report_view import build_report_view
     from webapp.models import Report
 
     import_ctf(session, "8861111", [JOE])

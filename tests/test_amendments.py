@@ -9,11 +9,13 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import import_csv, import_ctf, make_school, make_user
-from webapp.b2b import amendments
-from webapp.b2b.decisions import offered_choices, record_decision
-from webapp.b2b.reports import refresh_reports
-from webapp.b2b.synth import SEED_PUPILS_LA, SEED_PUPILS_SCHOOL
-from webapp.b2b.workflow import NotAllowed, publish_reports, send_report
+from webapp.b2b.amendments import tasks as amendments
+from webapp.b2b.amendments.receive import receive_report
+from webapp.b2b.amendments.sims_items import check_sims_items, sims_items_by_key
+from webapp.b2b.comparison.refresh import refresh_reports
+from webapp.b2b.review.decisions import offered_choices, record_decision
+from webapp.b2b.review.lifecycle import NotAllowed, publish_reports, send_report
+from webapp.demo.synth import SEED_PUPILS_LA, SEED_PUPILS_SCHOOL
 from webapp.extensions import db
 from webapp.models import (
     AmendmentTask,
@@ -79,7 +81,7 @@ def sent_seed_report(session, **kw):
 
 def received_seed_report(session, **kw):
     report, staff, officer = sent_seed_report(session, **kw)
-    result = amendments.receive_report(session, report, officer)
+    result = receive_report(session, report, officer)
     return report, staff, officer, result
 
 
@@ -108,8 +110,8 @@ def test_receive_makes_tasks_and_sims_items_and_school_sees_receipt(session):
     assert not result.closed
     # Received reports cannot be received again, nor recalled by the school.
     with pytest.raises(NotAllowed):
-        amendments.receive_report(session, report, officer)
-    from webapp.b2b.workflow import recall_report
+        receive_report(session, report, officer)
+    from webapp.b2b.review.lifecycle import recall_report
     with pytest.raises(NotAllowed):
         recall_report(session, sub, staff)
     actions = list(session.scalars(select(AuditEntry.action).where(
@@ -180,7 +182,7 @@ def test_report_with_nothing_for_the_la_closes_on_receipt(session):
     decide_all(session, report, staff, decisions={
         k: ("la", None) for k in SEED_DECISIONS})
     send_report(session, report, staff)
-    result = amendments.receive_report(session, report, officer)
+    result = receive_report(session, report, officer)
     assert result.tasks == 0 and result.closed and report.status == "closed"
     assert result.sims_items == 5
 
@@ -195,11 +197,11 @@ def test_sims_items_checked_after_the_next_school_import(session):
     by_field = {i.field_key: i.status for i in session.scalars(select(SimsItem))}
     assert by_field == {"forename": "amended", "dob": "not_amended",
                         "postcode": "not_amended"}
-    waiting = amendments.sims_items_by_key(session, report.school_id)
+    waiting = sims_items_by_key(session, report.school_id)
     assert {k[1] for k in waiting} == {"dob", "postcode"}
     # Checking again records no new state change.
     n = session.scalar(select(func.count()).select_from(AuditEntry))
-    counts = amendments.check_sims_items(session, report.school_id)
+    counts = check_sims_items(session, report.school_id)
     assert counts["amended"] == 0 and counts["not_amended"] == 2
     assert session.scalar(select(func.count()).select_from(AuditEntry)) == n
 
@@ -233,7 +235,7 @@ def _many_tasks(session, n: int):
         d.decided_by_id = staff.id
     session.commit()
     send_report(session, report, staff)
-    amendments.receive_report(session, report, officer)
+    receive_report(session, report, officer)
     return report, officer
 
 
@@ -315,7 +317,7 @@ def test_completing_an_attendance_task_writes_the_las_attendance_year(session):
 
 
 def test_a_value_written_by_a_task_names_the_task_as_its_source(session):
-    from webapp.b2b.provenance import Amended, provenance_for
+    from webapp.b2b.comparison.provenance import Amended, provenance_for
 
     report, staff, officer, _ = received_seed_report(session)
     dob = session.scalar(select(AmendmentTask).where(AmendmentTask.field_key == "dob"))

@@ -8,8 +8,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from tests.factories import make_la, make_school, pupil
+from webapp.auth.api_tokens import create_token, revoke_token
 from webapp.b2b.formats.writers import write_ctf, write_pupils_csv
-from webapp.b2b.intake import create_token, process_queued, revoke_token
+from webapp.b2b.intake.uploads import process_queued
 from webapp.models import AuditEntry, PupilRecord, Upload
 
 JOE = pupil("X886111110001", "Bloggs", "Joe", "2006-01-26", "M")

@@ -8,7 +8,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from tests.factories import make_school
-from webapp.b2b.intake import create_token
+from webapp.auth.api_tokens import create_token
 
 
 def test_api_matches_its_openapi_document(app, session):

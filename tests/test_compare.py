@@ -6,8 +6,13 @@ import itertools
 
 import pytest
 
-from webapp.b2b.checks import is_valid_postcode, normalise_postcode, upn_check_letter, upn_problem
-from webapp.b2b.compare import compare_school
+from webapp.b2b.comparison.compare import compare_school
+from webapp.b2b.records.checks import (
+    is_valid_postcode,
+    normalise_postcode,
+    upn_check_letter,
+    upn_problem,
+)
 
 _ids = itertools.count(1)
 

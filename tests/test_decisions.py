@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from webapp.b2b import decisions
-from webapp.b2b.decisions import NotOffered, ReportLocked, StaleDecision, record_decision
-from webapp.b2b.report_view import build_report_view, view_from_snapshot
-from webapp.b2b.workflow import NotAllowed, mark_opened, recall_report, send_report
+from webapp.b2b.review import decisions
+from webapp.b2b.review.decisions import NotOffered, ReportLocked, StaleDecision, record_decision
+from webapp.b2b.review.lifecycle import NotAllowed, mark_opened, recall_report, send_report
+from webapp.b2b.review.report_view import build_report_view, view_from_snapshot
 from webapp.models import AuditEntry, Difference
 
 
@@ -127,8 +127,8 @@ def test_own_quick_successive_choices_are_not_a_conflict(session, seed_report):
 
 def test_unmatched_pupils_get_their_own_choices(session, seed_report):
     from tests.factories import import_csv, import_ctf
-    from webapp.b2b.reports import refresh_reports
-    from webapp.b2b.synth import SEED_PUPILS_LA, SEED_PUPILS_SCHOOL
+    from webapp.b2b.comparison.refresh import refresh_reports
+    from webapp.demo.synth import SEED_PUPILS_LA, SEED_PUPILS_SCHOOL
 
     extra_school = {"upn": "X886111110001", "surname": "New", "forename": "Nina",
                     "dob": "2015-01-01", "sex": "F"}

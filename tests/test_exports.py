@@ -19,7 +19,7 @@ from tests.export_fixtures import (
 )
 from webapp.exports.docx import report_docx
 from webapp.exports.pdf import report_pdf
-from webapp.exports.view import EMPTY, TICKED, printed_report, ticks
+from webapp.exports.printed import EMPTY, TICKED, printed_report, ticks
 
 SEED_TICKS = [  # (school side, LA side) as the seed's sample report marks them
     (f"{EMPTY} Joe", f"{TICKED} Joseph"),

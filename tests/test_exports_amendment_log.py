@@ -10,7 +10,7 @@ from sqlalchemy import select
 from tests.export_fixtures import HARD_SURNAME, WHEN, seed_report
 from tests.factories import make_user
 from tests.test_exports import flat, pdf_text, png_of_page
-from webapp.b2b.amendments import complete_tasks
+from webapp.b2b.amendments.tasks import complete_tasks
 from webapp.exports.amendment_log import neutralise
 from webapp.models import AmendmentTask
 

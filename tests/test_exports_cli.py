@@ -10,9 +10,9 @@ from pypdf import PdfReader
 from tests.export_fixtures import seed_report
 from tests.factories import import_csv, import_ctf
 from tests.test_exports import flat, pdf_text, png_of_page
-from webapp.b2b.reports import refresh_reports
-from webapp.b2b.synth import make_school
-from webapp.exports.view import EMPTY, TICKED
+from webapp.b2b.comparison.refresh import refresh_reports
+from webapp.demo.synth import make_school
+from webapp.exports.printed import EMPTY, TICKED
 
 
 def test_export_writes_pdf_and_docx(session, runner, tmp_path):

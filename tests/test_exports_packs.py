@@ -14,6 +14,7 @@ from tests.export_fixtures import seed_report
 from tests.factories import make_la, make_school, make_user
 from tests.test_exports import flat, pdf_text
 from webapp.exports import packs
+from webapp.platform import jobs
 
 HX = {"HX-Request": "true"}
 
@@ -99,7 +100,7 @@ def test_queue_down_says_so(session, client, officer, app, tmp_path, monkeypatch
     def refuse(*_a, **_k):
         raise ConnectionError("queue down")
 
-    monkeypatch.setattr(packs.huey, "enqueue", refuse)
+    monkeypatch.setattr(jobs.huey, "enqueue", refuse)
     r = client.post("/packs", data={"csrf_token": csrf("/packs"), "week": "17", "year": "2025"})
     html = client.get(r.headers["Location"], headers=HX).get_data(as_text=True)
     assert "The pack could not be printed" in html and "flask b2b pack" in html

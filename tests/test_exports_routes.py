@@ -12,7 +12,7 @@ from tests.export_fixtures import seed_report
 from tests.factories import make_school, make_user
 from tests.test_exports import flat, pdf_text, squeezed
 from webapp.b2b.formats.ctf import read_ctf
-from webapp.exports.view import EMPTY, TICKED
+from webapp.exports.printed import EMPTY, TICKED
 
 ROUTES = {  # endpoint suffix -> (mimetype, file name)
     "report.pdf": ("application/pdf", "B2BreportWeek17-8861111.pdf"),
@@ -90,7 +90,7 @@ def test_page_pdf_and_docx_show_the_same_rows(session, client, login_as, report)
     import html as html_lib
     import re
 
-    from webapp.b2b.report_view import build_report_view
+    from webapp.b2b.review.report_view import build_report_view
 
     login_as(make_user(session, school=report.school, email="head@1111.test"))
     page = client.get(f"/school/reports/{report.id}")

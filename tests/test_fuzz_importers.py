@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from webapp.b2b.formats.writers import write_ctf, write_pupils_csv
-from webapp.b2b.importing import import_file
+from webapp.b2b.intake.importing import import_file
 from webapp.models import AttendanceYear, Exclusion, PupilRecord, School
 
 names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)

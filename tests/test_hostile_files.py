@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from tests.factories import import_ctf, pupil
 from webapp.b2b.formats.writers import write_ctf, write_pupils_csv
-from webapp.b2b.importing import import_file
+from webapp.b2b.intake.importing import import_file
 from webapp.models import PupilRecord, School
 
 GOOD = write_ctf(laestab="8861111", school_name="Green Abbey",

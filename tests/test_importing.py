@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from tests.factories import import_csv, import_ctf, pupil
 from webapp.b2b.formats.writers import write_ctf, write_pupils_csv
-from webapp.b2b.importing import import_file
+from webapp.b2b.intake.importing import import_file
 from webapp.models import AttendanceYear, ImportBatch, PupilRecord, School
 
 JOE = pupil("X886111110001", "Bloggs", "Joe", "2006-01-26", "M", postcode="me14 1xx",
@@ -149,7 +149,7 @@ def _no_upn(surname: str, forename: str, **items) -> dict:
 
 
 def test_pupils_without_upn_and_long_names_are_keyed_within_the_column(session):
-    from webapp.b2b.reports import refresh_reports
+    from webapp.b2b.comparison.refresh import refresh_reports
     from webapp.models import Difference
 
     limit = PupilRecord.__table__.c.record_key.type.length
@@ -193,7 +193,7 @@ def test_pupils_without_upn_and_long_names_are_keyed_within_the_column(session):
 
 
 def test_the_same_pupil_without_upn_twice_in_a_file_is_two_records(session):
-    from webapp.b2b.reports import refresh_reports
+    from webapp.b2b.comparison.refresh import refresh_reports
     from webapp.models import Difference
 
     twice = [{**JOE, "upn": None}, {**JOE, "upn": None, "postcode": "ME15 6AA"}]

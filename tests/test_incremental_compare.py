@@ -8,8 +8,8 @@ import random
 from sqlalchemy import select
 
 from tests.factories import import_csv, import_ctf
-from webapp.b2b.reports import refresh_reports
-from webapp.b2b.synth import make_school
+from webapp.b2b.comparison.refresh import refresh_reports
+from webapp.demo.synth import make_school
 from webapp.models import Difference, Report
 
 

@@ -9,10 +9,11 @@ from sqlalchemy import func, select
 
 from tests.factories import make_school, make_user, pupil
 from tests.test_mail import _wait_for, smtp  # noqa: F401  (fixture)
+from webapp.auth.api_tokens import create_token, token_for
 from webapp.b2b.formats.writers import write_ctf, write_pupils_csv
-from webapp.b2b.intake import create_token, receive_upload, scan_drop_folder, token_for
-from webapp.intake_jobs import run_cycle_now
+from webapp.b2b.intake.uploads import receive_upload, scan_drop_folder
 from webapp.models import CycleRun, OutboundEmail, PupilRecord, Report, Upload
+from webapp.tasks.intake import run_cycle_now
 
 JOE = pupil("X886111110001", "Bloggs", "Joe", "2006-01-26", "M")
 XXE = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/hosts">]><x>&e;</x>'

@@ -15,12 +15,13 @@ from huey.storage import RedisStorage
 from sqlalchemy import select
 
 from tests.factories import import_ctf, make_school, make_user
-from webapp import jobs
-from webapp.b2b.la_workflow import publish, reports_for_week, send_reminders
-from webapp.b2b.synth import SEED_PUPILS_SCHOOL
+from webapp.b2b.la_desk import publish, reports_for_week, send_reminders
+from webapp.demo.synth import SEED_PUPILS_SCHOOL
 from webapp.extensions import db
-from webapp.mail import batch_ids, deliver, progress
 from webapp.models import OutboundEmail, Report
+from webapp.platform import jobs
+from webapp.platform.mail import batch_ids, deliver, progress
+from webapp.tasks import email as email_tasks
 
 YEAR, WEEK = 2025, 17
 PUPIL_WORDS = ("Bloggs", "Joseph", "Davids", "R886111110001")
@@ -99,7 +100,7 @@ def _wait_for(predicate, timeout: float = 20.0):
 def _publish_all(session, officer):
     reports = reports_for_week(session, None, YEAR, WEEK)
     result = publish(session, reports, officer)
-    return result, jobs.enqueue_emails(batch_ids(session, result.batch))
+    return result, email_tasks.enqueue_emails(batch_ids(session, result.batch))
 
 
 def test_publishing_emails_every_contact_a_link_and_no_pupil_data(session, smtp, consumer):
@@ -161,7 +162,7 @@ def test_queue_outage_leaves_messages_queued_and_the_sweep_sends_them_once(
         assert len(result.reports) == 2 and handed == 0
         assert progress(session, result.batch)["queued"] == 4
         reminded = send_reminders(session, result.reports, officer)
-        assert jobs.enqueue_emails(batch_ids(session, reminded.batch)) == 0
+        assert email_tasks.enqueue_emails(batch_ids(session, reminded.batch)) == 0
     finally:
         jobs.huey.storage = working
     # The queue is back: the sweep hands over everything waiting and a worker sends it.
@@ -171,7 +172,7 @@ def test_queue_outage_leaves_messages_queued_and_the_sweep_sends_them_once(
     c._set_signal_handlers = lambda: None
     c.start()
     try:
-        assert jobs.requeue_due() == 8
+        assert email_tasks.requeue_due() == 8
         assert _wait_for(lambda: progress(session)["sent"] == 8)
     finally:
         c.stop(graceful=True)
@@ -189,9 +190,9 @@ def test_task_function_called_directly_sends_over_smtp(session, smtp):
     officer = _schools(session, 1)
     result = publish(session, reports_for_week(session, None, YEAR, WEEK), officer)
     ids = batch_ids(session, result.batch)
-    assert jobs.send_emails.call_local(ids) is None  # huey keeps no result
+    assert email_tasks.send_emails.call_local(ids) is None  # huey keeps no result
     assert progress(session, result.batch)["sent"] == 2
-    assert jobs.send_now(ids) == {"sent": [], "failed": []}  # nothing sent twice
+    assert email_tasks.send_now(ids) == {"sent": [], "failed": []}  # nothing sent twice
     assert sorted(r for rcpts, _ in smtp.inbox.messages for r in rcpts) == [
         "headteacher@3000.test", "office@3000.test"]
 
@@ -236,7 +237,7 @@ def test_redis_url_selects_redis_storage_and_a_consumer_drains_it(app, session, 
 
 
 def test_an_email_carrying_a_upn_is_refused(session):
-    from webapp.mail import queue_email
+    from webapp.platform.mail import queue_email
 
     with pytest.raises(ValueError):
         queue_email(session, recipients=["a@b.test"], subject="x",

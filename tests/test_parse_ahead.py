@@ -20,10 +20,10 @@ from datetime import datetime
 import pytest
 from sqlalchemy import DateTime, select, text
 
-from webapp.b2b import importing
 from webapp.b2b.formats.writers import write_ctf, write_pupils_csv
-from webapp.b2b.importing import import_file, import_files
-from webapp.b2b.synth import make_school
+from webapp.b2b.intake import importing
+from webapp.b2b.intake.importing import import_file, import_files
+from webapp.demo.synth import make_school
 from webapp.extensions import db
 from webapp.models import ImportBatch
 

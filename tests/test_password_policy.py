@@ -1,6 +1,6 @@
 """The password rules: length, guessability, nothing personal, no composition rules."""
 
-from webapp.password_policy import password_problem
+from webapp.auth.password_policy import password_problem
 
 
 def test_length_guessable_and_personal():

@@ -6,10 +6,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tests.factories import import_csv, import_ctf, make_school, pupil
+from webapp.auth.api_tokens import create_token, token_for
+from webapp.b2b.comparison.provenance import provenance_for
+from webapp.b2b.comparison.refresh import refresh_reports
 from webapp.b2b.formats.writers import write_ctf
-from webapp.b2b.intake import create_token, process_queued, receive_upload, token_for
-from webapp.b2b.provenance import provenance_for
-from webapp.b2b.reports import refresh_reports
+from webapp.b2b.intake.uploads import process_queued, receive_upload
 from webapp.models import Difference, Report
 
 JOE = pupil("X886111110001", "Bloggs", "Joe", "2006-01-26", "M")
@@ -54,7 +55,7 @@ def test_sources_per_value_and_earlier_decisions(session):
 
 def test_report_page_shows_sources_and_earlier_answers(client, session, login_as):
     from tests.factories import make_user
-    from webapp.b2b.workflow import publish_reports
+    from webapp.b2b.review.lifecycle import publish_reports
 
     import_ctf(session, "8861111", [JOE])
     import_csv(session, "8861111", [{**JOE, "forename": "Joseph"}])
@@ -81,7 +82,7 @@ def test_exports_carry_the_sources(session):
 
     from webapp.exports.docx import report_docx
     from webapp.exports.pdf import report_pdf
-    from webapp.exports.view import printed_report
+    from webapp.exports.printed import printed_report
 
     import_ctf(session, "8861111", [JOE])
     import_csv(session, "8861111", [{**JOE, "forename": "Joseph"}])

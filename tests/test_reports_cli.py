@@ -7,7 +7,7 @@ import json
 from sqlalchemy import select
 
 from tests.factories import import_csv, import_ctf, pupil
-from webapp.b2b.reports import refresh_reports
+from webapp.b2b.comparison.refresh import refresh_reports
 from webapp.models import AuditEntry, Difference
 
 JOE = pupil("X886111110001", "Bloggs", "Joe", "2006-01-26", "M")

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from tests.factories import import_csv, import_ctf, make_user, pupil
-from webapp.b2b.reports import refresh_reports
-from webapp.b2b.retention import purge
+from webapp.b2b.comparison.refresh import refresh_reports
 from webapp.models import AuditEntry, Difference, Report, ReportSubmission
+from webapp.platform.retention import purge
 
 JOE = pupil("X886111110001", "Bloggs", "Joe", "2006-01-26", "M")
 

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import HX
-from webapp.b2b.amendments import receive_report
-from webapp.b2b.decisions import offered_choices, record_decision
+from webapp.b2b.amendments.receive import receive_report
+from webapp.b2b.review.decisions import offered_choices, record_decision
 from webapp.models import AuditEntry, Difference, ReportSubmission
 
 
@@ -32,7 +32,7 @@ def _decide_all(session, seed):
 
 
 def _send(session, seed):
-    from webapp.b2b.workflow import send_report
+    from webapp.b2b.review.lifecycle import send_report
 
     _decide_all(session, seed)
     return send_report(session, seed.report, seed.user)
@@ -337,7 +337,7 @@ def test_sent_list_filters_and_recall_only_before_received(client, session, seed
     assert "Recalled" in client.get("/school/sent?show=all").text
     assert client.get(f"/school/submissions/{sub.id}/copy").status_code == 410
     # Sent again, then received by the LA: no more recall.
-    from webapp.b2b.workflow import send_report
+    from webapp.b2b.review.lifecycle import send_report
 
     sub2 = send_report(session, seed_report.report, seed_report.user)
     receive_report(session, seed_report.report, seed_report.officer)

@@ -17,11 +17,16 @@ from sqlalchemy import select
 from stdnum.gb import upn as stdnum_upn
 
 from tests.factories import import_csv, import_ctf, make_school, pupil
-from webapp.b2b import checks
-from webapp.b2b.compare import compare_school
-from webapp.b2b.reports import _RECORD_COLUMNS, _as_dicts, _attach_activity, refresh_reports
-from webapp.b2b.screen import records_to_examine, refresh_statistics
-from webapp.b2b.synth import make_upn
+from webapp.b2b.comparison.compare import compare_school
+from webapp.b2b.comparison.refresh import (
+    _RECORD_COLUMNS,
+    _as_dicts,
+    _attach_activity,
+    refresh_reports,
+)
+from webapp.b2b.comparison.screen import records_to_examine, refresh_statistics
+from webapp.b2b.records import checks
+from webapp.demo.synth import make_upn
 from webapp.models import AttendanceYear, Difference, Exclusion, PupilRecord, Report
 
 NAMES = ["Smith", "Jones", "Patel", "O'Brien", "Nowak", "Ahmed", "Taylor", "Brown"]

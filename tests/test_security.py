@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from tests.factories import make_school, make_user
-from webapp import security
+from webapp.web import security
 
 
 def test_headers(app, client, session, login_as):

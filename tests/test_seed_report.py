@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.factories import import_csv, import_ctf
-from webapp.b2b.synth import SEED_PUPILS_LA, SEED_PUPILS_SCHOOL
+from webapp.demo.synth import SEED_PUPILS_LA, SEED_PUPILS_SCHOOL
 
 
 def _seed(session):

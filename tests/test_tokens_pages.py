@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from tests.factories import make_school, make_user
-from webapp.b2b.intake import token_for
+from webapp.auth.api_tokens import token_for
 from webapp.models import ApiToken
 
 

@@ -9,11 +9,11 @@ from flask import Flask
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.routing import IntegerConverter
 
-from webapp import db_setup  # noqa: F401  (SQLite connection tuning)
 from webapp.config import database_url_from_env, default_config, production_settings
 from webapp.extensions import csrf, db, limiter, login_manager, migrate
-from webapp.extensions import htmx as htmx_ext  # webapp.htmx is our helper module
-from webapp.templating import AppEnvironment
+from webapp.extensions import htmx as htmx_ext  # webapp.web.htmx is our helper module
+from webapp.platform import db_setup  # noqa: F401  (SQLite connection tuning)
+from webapp.web.templating import AppEnvironment
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -53,7 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     htmx_ext.init_app(app)
     limiter.init_app(app)
-    # Flask-Mail is attached on first use (webapp.mail), once the config is final.
+    # Flask-Mail is attached on first use (webapp.platform.mail), once the config is final.
     _init_ui(app)
 
     from webapp import models  # noqa: F401  (every table known to Alembic)
@@ -61,7 +61,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.cli.add_command(b2b_cli)
     _register_blueprints(app)
-    from webapp import security
+    from webapp.web import security
 
     security.init_app(app)  # CSP and other headers, no-store, session time-outs
     return app
@@ -71,7 +71,7 @@ def _init_ui(app: Flask) -> None:
     """Error pages (HTML or htmx fragments) and the GOV.UK form helpers."""
     from govuk_frontend_wtf.main import WTFormsHelpers
 
-    from webapp import errors
+    from webapp.web import errors
 
     errors.init_app(app)
     WTFormsHelpers(app)
@@ -88,16 +88,16 @@ class _IdConverter(IntegerConverter):
 
 def _register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = _IdConverter
-    from webapp import access  # noqa: F401  (the user loader)
+    from webapp.admin.cycle import bp as cycle_bp
+    from webapp.admin.people import bp as users_bp
+    from webapp.admin.tokens import bp as tokens_bp
     from webapp.api.views import bp as api_bp
+    from webapp.auth import access  # noqa: F401  (the user loader)
+    from webapp.auth.second_factor_views import bp as twofactor_bp
     from webapp.auth.views import bp as auth_bp
-    from webapp.cycle.views import bp as cycle_bp
     from webapp.exports.views import bp as exports_bp
     from webapp.la.views import bp as la_bp
     from webapp.school.views import bp as school_bp
-    from webapp.tokens.views import bp as tokens_bp
-    from webapp.twofactor.views import bp as twofactor_bp
-    from webapp.users.views import bp as users_bp
 
     for bp in (auth_bp, school_bp, la_bp, exports_bp, api_bp, tokens_bp, cycle_bp,
                users_bp, twofactor_bp):

@@ -12,7 +12,7 @@ are checked here, a thousand at a time.
 from alembic import op
 import sqlalchemy as sa
 
-from webapp.b2b.checks import record_problems
+from webapp.b2b.records.checks import record_problems
 
 UNKEYED = sa.text('upn IS NULL OR record_key != upn')
 

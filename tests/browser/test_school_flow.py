@@ -20,9 +20,9 @@ from werkzeug.serving import make_server
 
 from tests.factories import PASSWORD, import_csv, import_ctf, make_school, make_user
 from webapp import create_app
-from webapp.b2b.reports import refresh_reports
-from webapp.b2b.synth import SEED_PUPILS_LA, SEED_PUPILS_SCHOOL
-from webapp.b2b.workflow import publish_reports
+from webapp.b2b.comparison.refresh import refresh_reports
+from webapp.b2b.review.lifecycle import publish_reports
+from webapp.demo.synth import SEED_PUPILS_LA, SEED_PUPILS_SCHOOL
 from webapp.extensions import db
 from webapp.models import Report
 
@@ -77,7 +77,7 @@ def live_server(database_uri, tmp_path):
 def _strict_csp(app) -> None:
     """The app's Content-Security-Policy, whether or not the app registers it yet: the
     pages must work without inline script or eval (a violation is a console error)."""
-    from webapp.security import content_security_policy
+    from webapp.web.security import content_security_policy
 
     csp = content_security_policy()
 

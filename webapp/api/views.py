@@ -13,7 +13,8 @@ from importlib import resources
 from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from webapp.b2b.intake import WrongSchool, receive_upload, token_for
+from webapp.auth.api_tokens import token_for
+from webapp.b2b.intake.uploads import WrongSchool, receive_upload
 from webapp.extensions import csrf, db, limiter
 from webapp.models import Upload
 
@@ -86,7 +87,7 @@ def create_upload():
 
 
 def _enqueue(upload_id: int) -> None:
-    from webapp import intake_jobs
+    from webapp.tasks import intake as intake_jobs
 
     intake_jobs.enqueue_upload(upload_id)
 

@@ -25,7 +25,7 @@ def _write_outbox(recipient: str, subject: str, body: str) -> None:
 
 
 try:
-    from webapp.mail import send_email  # Flask-Mail over SMTP, or the outbox folder
+    from webapp.platform.mail import send_email  # Flask-Mail over SMTP, or the outbox folder
 except ImportError:  # pragma: no cover
     send_email = _write_outbox
 

@@ -7,7 +7,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput,
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Regexp, ValidationError
 
-from webapp.password_policy import MIN_LENGTH, password_problem
+from webapp.auth.password_policy import MIN_LENGTH, password_problem
 
 
 class SignInForm(FlaskForm):

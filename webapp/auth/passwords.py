@@ -14,10 +14,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from webapp.b2b.audit import record
 from webapp.models import PasswordReset, User
 from webapp.models.base import utcnow
 from webapp.models.users import new_session_token
+from webapp.platform.audit import record
 
 RESET_MINUTES = 60
 # Checked when no account matches, so that a wrong address takes as long as a wrong

@@ -19,7 +19,6 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.routing import BuildError
 
-from webapp import security
 from webapp.auth.email import send_reset_email
 from webapp.auth.forms import ForgottenPasswordForm, ResetPasswordForm, SignInForm
 from webapp.auth.passwords import (
@@ -30,11 +29,12 @@ from webapp.auth.passwords import (
     start_reset,
     valid_reset,
 )
-from webapp.b2b.audit import record
+from webapp.auth.second_factor_views import start_code_step
 from webapp.extensions import db, limiter
 from webapp.models.base import utcnow
 from webapp.models.users import new_session_token
-from webapp.twofactor.views import start_code_step
+from webapp.platform.audit import record
+from webapp.web import security
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)

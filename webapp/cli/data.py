@@ -10,8 +10,10 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from webapp.b2b.importing import import_file
-from webapp.b2b.reports import academic_year_of, refresh_reports, report_as_dict, report_counts
+from webapp.b2b.comparison.refresh import refresh_reports
+from webapp.b2b.intake.importing import import_file
+from webapp.b2b.review.queries import report_as_dict, report_counts
+from webapp.b2b.weeks import academic_year_of
 from webapp.extensions import db
 from webapp.models import PupilRecord, Report, School
 

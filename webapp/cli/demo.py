@@ -11,7 +11,7 @@ import click
 from flask import current_app
 from sqlalchemy import case, select
 
-from webapp.b2b.demo import DEMO_LA_NUMBER, load_demo
+from webapp.demo.loader import DEMO_LA_NUMBER, load_demo
 from webapp.extensions import db
 from webapp.models import User
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from webapp.b2b.reports import academic_year_of
+from webapp.b2b.weeks import academic_year_of
 from webapp.exports.docx import report_docx, reports_docx
 from webapp.exports.packs import build_pack, pack_report_ids, pack_title
 from webapp.exports.pdf import report_pdf
-from webapp.exports.view import printed_report
+from webapp.exports.printed import printed_report
 from webapp.extensions import db
 from webapp.models import Report, School
 

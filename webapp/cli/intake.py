@@ -10,7 +10,8 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
-from webapp.b2b.intake import create_token, process_queued, revoke_token, scan_drop_folder
+from webapp.auth.api_tokens import create_token, revoke_token
+from webapp.b2b.intake.uploads import process_queued, scan_drop_folder
 from webapp.extensions import db
 from webapp.models import ApiToken, LocalAuthority, School
 
@@ -94,7 +95,7 @@ def intake_command() -> None:
 @click.option("--year", type=int, default=None, help="Academic year's first calendar year.")
 def cycle_command(week: int | None, year: int | None) -> None:
     """Run the weekly cycle now: import what arrived, compare, publish or tell the LA."""
-    from webapp.intake_jobs import run_cycle_now
+    from webapp.tasks.intake import run_cycle_now
 
     try:
         run = run_cycle_now(academic_year=year, week=week, trigger="cli")
@@ -113,7 +114,7 @@ def cycle_command(week: int | None, year: int | None) -> None:
 def purge_command() -> None:
     """Apply the retention periods (docs/security.md): expired copies, old reports, old
     imports. The audit log is kept."""
-    from webapp.b2b.retention import purge
+    from webapp.platform.retention import purge
 
     cfg = current_app.config
     r = purge(db.session, copy_days=cfg["B2B_COPY_DAYS"],
@@ -139,8 +140,8 @@ def user_group() -> None:
 def user_add(email: str, name: str, laestab: str | None, for_la: bool, admin: bool) -> None:
     """Invite someone: the account is created and a single-use link emailed to set a
     password."""
-    from webapp.b2b.accounts import AccountError, invite_user
-    from webapp.users.views import send_invitation
+    from webapp.admin.people import send_invitation
+    from webapp.auth.accounts import AccountError, invite_user
 
     school, la = _school_or_la(laestab, for_la)
     role = "school" if school else ("la_admin" if admin else "la_officer")
@@ -159,7 +160,7 @@ def user_add(email: str, name: str, laestab: str | None, for_la: bool, admin: bo
 @click.argument("email")
 def user_disable(email: str) -> None:
     """Disable an account; its sessions end at once."""
-    from webapp.b2b.accounts import set_active
+    from webapp.auth.accounts import set_active
     from webapp.models import User
 
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))

@@ -8,8 +8,7 @@ import click
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
-from webapp import jobs
-from webapp.b2b.la_workflow import (
+from webapp.b2b.la_desk import (
     TaskFilters,
     is_overdue,
     publish,
@@ -19,14 +18,15 @@ from webapp.b2b.la_workflow import (
 )
 from webapp.cli.data import _year, _year_option
 from webapp.extensions import db
-from webapp.mail import batch_ids
 from webapp.models import AmendmentTask
 from webapp.models.base import utcnow
+from webapp.platform.mail import batch_ids
+from webapp.tasks.email import enqueue_emails
 
 
 def _hand_over(batch: str) -> str:
     ids = batch_ids(db.session, batch)
-    handed = jobs.enqueue_emails(ids)
+    handed = enqueue_emails(ids)
     if handed < len(ids):
         return (f"{len(ids) - handed} could not be handed to the job queue now; they stay "
                 "queued and are sent when the worker runs")

@@ -14,7 +14,7 @@ from dataclasses import astuple, dataclass, fields
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from webapp.b2b.catalogue import FIELDS_BY_KEY
+from webapp.b2b.records.catalogue import FIELDS_BY_KEY
 from webapp.models import AmendmentTask, Report, School
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -20,8 +20,8 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 from docx.table import Table
 
-from webapp.b2b.report_view import ReportRow
-from webapp.exports.view import (
+from webapp.b2b.review.report_view import ReportRow
+from webapp.exports.printed import (
     PrintedReport,
     decision_text,
     has_ticks,

@@ -25,9 +25,7 @@ from sqlalchemy.orm import Session
 
 from webapp.exports.pdf import html_to_pdf, render_print, report_pdf
 from webapp.exports.pdfstream import StreamingPdf
-from webapp.exports.view import printed_report
-from webapp.extensions import db
-from webapp.jobs import bind_storage, huey
+from webapp.exports.printed import printed_report
 from webapp.models import Report, School
 
 log = logging.getLogger(__name__)
@@ -241,29 +239,6 @@ def run_pack_job(session: Session, token: str) -> PackJob | None:
     job.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
     save_job(job)
     return job
-
-
-@huey.task()
-def build_pack_task(token: str) -> str | None:
-    """The worker's side of :func:`start_pack`."""
-    from webapp.jobs import _app_context  # the app the worker runs tasks in
-
-    with _app_context():
-        job = run_pack_job(db.session, token)
-        return job.status if job else None
-
-
-def start_pack(job: PackJob) -> bool:
-    """Queue the job; ``False`` (and the job marked failed) if the queue is down."""
-    bind_storage(current_app._get_current_object())  # type: ignore[attr-defined]
-    try:
-        build_pack_task(job.token)
-    except Exception as e:  # noqa: BLE001
-        log.warning("job queue unavailable; pack not started: %s", e)
-        job.status, job.error = "failed", "The job queue is not running"
-        save_job(job)
-        return False
-    return True
 
 
 class PackRequestError(Exception):

@@ -16,9 +16,9 @@ from weasyprint.css.counters import CounterStyle
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
-from webapp.b2b.gcpause import collector_paused
-from webapp.exports import view as printing
-from webapp.exports.view import PrintedReport
+from webapp.exports import printed as printing
+from webapp.exports.printed import PrintedReport
+from webapp.platform.gcpause import collector_paused
 
 if TYPE_CHECKING:
     from webapp.exports.amendment_log import LogRow

@@ -15,9 +15,9 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from webapp.b2b.catalogue import FIELDS_BY_KEY
 from webapp.b2b.formats.writers import write_ctf
-from webapp.b2b.items import ADDRESS_PARTS
+from webapp.b2b.records.catalogue import FIELDS_BY_KEY
+from webapp.b2b.records.items import ADDRESS_PARTS
 from webapp.models import Difference, Report
 
 CTF_VERSION = "24.0"

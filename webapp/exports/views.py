@@ -1,6 +1,6 @@
 """Downloads of the printable audit packs (PDF, .docx) and the return file for SIMS.
 
-Every download goes through :func:`webapp.access.load_report`: a school user gets only
+Every download goes through :func:`webapp.auth.access.load_report`: a school user gets only
 their own school's reports (404 otherwise), LA users any of their LA's. File names carry
 the document name and the LAESTAB, never a pupil.
 """
@@ -20,15 +20,16 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from webapp.access import la_required, load_report
+from webapp.auth.access import la_required, load_report
 from webapp.exports import packs
 from webapp.exports.amendment_log import amendment_log, amendment_log_csv
 from webapp.exports.docx import report_docx
 from webapp.exports.pdf import amendment_log_pdf, report_pdf, sims_return_pdf
+from webapp.exports.printed import printed_report
 from webapp.exports.returns import sims_return, sims_return_ctf
-from webapp.exports.view import printed_report
 from webapp.extensions import db
-from webapp.htmx import vary, wants_fragment
+from webapp.tasks import packs as pack_tasks
+from webapp.web.htmx import vary, wants_fragment
 
 bp = Blueprint("exports", __name__)
 
@@ -100,7 +101,7 @@ def start_pack():
                                values=request.form, form_errors=True), 422
     job = packs.new_pack_job(db.session, la_id=current_user.la_id,
                              requested_by=current_user.id, **request_)
-    packs.start_pack(job)
+    pack_tasks.start_pack(job)
     return redirect(url_for("exports.pack", token=job.token), code=303)
 
 

@@ -7,8 +7,8 @@ from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from webapp.b2b.catalogue import FIELDS_BY_KEY
-from webapp.b2b.la_workflow import TaskFilters
+from webapp.b2b.la_desk import TaskFilters
+from webapp.b2b.records.catalogue import FIELDS_BY_KEY
 
 
 class RejectForm(FlaskForm):

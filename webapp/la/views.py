@@ -18,18 +18,20 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from webapp import jobs
-from webapp.access import la_required, load_report
-from webapp.b2b import amendments, la_workflow
-from webapp.b2b.catalogue import FIELDS_BY_KEY
-from webapp.b2b.normalise import display_date
-from webapp.b2b.reports import academic_year_of
-from webapp.b2b.workflow import NotAllowed
+from webapp.auth.access import la_required, load_report
+from webapp.b2b import la_desk
+from webapp.b2b.amendments import tasks as amendments
+from webapp.b2b.amendments.receive import receive_report
+from webapp.b2b.records.catalogue import FIELDS_BY_KEY
+from webapp.b2b.records.normalise import display_date
+from webapp.b2b.review.lifecycle import NotAllowed
+from webapp.b2b.weeks import academic_year_of
 from webapp.extensions import db
-from webapp.htmx import vary, wants_fragment
 from webapp.la.forms import RejectForm, TaskFiltersForm
-from webapp.mail import batch_ids, due_ids, progress, retry_failed
 from webapp.models import AmendmentTask, Report
+from webapp.platform.mail import batch_ids, due_ids, progress, retry_failed
+from webapp.tasks.email import enqueue_emails
+from webapp.web.htmx import vary, wants_fragment
 
 bp = Blueprint("la", __name__, url_prefix="/la")
 
@@ -119,7 +121,7 @@ def _load_tasks(ids: list[int]) -> list[int]:
 
 
 def _hand_over(batch: str) -> None:
-    jobs.enqueue_emails(batch_ids(db.session, batch))
+    enqueue_emails(batch_ids(db.session, batch))
 
 
 # -- the week's dashboard ------------------------------------------------------------------
@@ -128,14 +130,14 @@ def _hand_over(batch: str) -> None:
 @la_required
 def dashboard():
     year, week = _year_week()
-    board = la_workflow.dashboard(db.session, current_user.la_id, year, week,
+    board = la_desk.dashboard(db.session, current_user.la_id, year, week,
                                   state=request.args.get("state") or None,
                                   chase_days=current_app.config["B2B_CHASE_DAYS"])
     weeks = list(db.session.scalars(select(Report.week).where(
         Report.academic_year == year).distinct().order_by(Report.week)))
     return render_template("la/dashboard.html", title=f"Schools – week {week}", board=board,
                            weeks=weeks, state=request.args.get("state") or "",
-                           states=la_workflow.STATES, mail=_mail(),
+                           states=la_desk.STATES, mail=_mail(),
                            chase_days=current_app.config["B2B_CHASE_DAYS"])
 
 
@@ -147,9 +149,9 @@ def publish():
     if not ids and request.form.get("all") != "1":
         flash("Choose the schools to publish to, or publish to all.", "error")
         return redirect(url_for("la.dashboard", year=year, week=week))
-    reports = la_workflow.reports_for_week(db.session, current_user.la_id, year, week,
+    reports = la_desk.reports_for_week(db.session, current_user.la_id, year, week,
                                            school_ids=ids or None)
-    result = la_workflow.publish(db.session, reports, current_user)
+    result = la_desk.publish(db.session, reports, current_user)
     _hand_over(result.batch)
     flash(f"Published {len(result.reports)} reports; {result.emails} emails are being sent.",
           "success")
@@ -164,11 +166,11 @@ def remind():
     if ids:
         reports = [load_report(i) for i in ids]
     else:  # every overdue school of the week
-        now = la_workflow.utcnow()
-        reports = [r for r in la_workflow.reports_for_week(
+        now = la_desk.utcnow()
+        reports = [r for r in la_desk.reports_for_week(
             db.session, current_user.la_id, year, week)
-            if la_workflow.is_overdue(r, now, current_app.config["B2B_CHASE_DAYS"])]
-    result = la_workflow.send_reminders(db.session, reports, current_user)
+            if la_desk.is_overdue(r, now, current_app.config["B2B_CHASE_DAYS"])]
+    result = la_desk.send_reminders(db.session, reports, current_user)
     _hand_over(result.batch)
     flash(f"Reminder sent to {len(result.reports)} schools ({result.emails} emails).",
           "success")
@@ -183,14 +185,14 @@ def mail_progress():
 
 def _mail() -> dict[str, int]:
     # The last day's emails, and any still waiting however old.
-    return progress(db.session, since=la_workflow.utcnow() - timedelta(days=1))
+    return progress(db.session, since=la_desk.utcnow() - timedelta(days=1))
 
 
 @bp.post("/mail/retry")
 @la_required
 def mail_retry():
     n = retry_failed(db.session)
-    jobs.enqueue_emails(due_ids(db.session))
+    enqueue_emails(due_ids(db.session))
     flash(f"Trying {n} emails again.", "success")
     return redirect(url_for("la.dashboard"))
 
@@ -203,9 +205,9 @@ def report(report_id: int):
     r = load_report(report_id)
     return render_template(
         "la/report.html", title=f"{r.school.title}: {r.document_name}", report=r,
-        submission=la_workflow.latest_submission(db.session, r.id),
+        submission=la_desk.latest_submission(db.session, r.id),
         tasks=amendments.tasks_for_report(db.session, r.id),
-        sims_items=la_workflow.sims_items_for_report(db.session, r.id))
+        sims_items=la_desk.sims_items_for_report(db.session, r.id))
 
 
 @bp.post("/reports/<int:report_id>/receive")
@@ -213,7 +215,7 @@ def report(report_id: int):
 def receive(report_id: int):
     r = load_report(report_id)
     try:
-        result = amendments.receive_report(db.session, r, current_user)
+        result = receive_report(db.session, r, current_user)
     except NotAllowed as e:
         flash(str(e), "error")
         return redirect(url_for("la.report", report_id=r.id), 303)
@@ -229,24 +231,24 @@ def receive(report_id: int):
 @la_required
 def history(report_id: int):
     r = load_report(report_id)
-    entries = la_workflow.report_history(db.session, r.id)
+    entries = la_desk.report_history(db.session, r.id)
     return render_template("la/history.html", title=f"History of {r.document_name}",
                            report=r, entries=entries,
-                           subjects=la_workflow.history_subjects(db.session, entries))
+                           subjects=la_desk.history_subjects(db.session, entries))
 
 
 # -- the amendment queue -------------------------------------------------------------------
 
-def _filters() -> tuple[TaskFiltersForm, la_workflow.TaskFilters]:
+def _filters() -> tuple[TaskFiltersForm, la_desk.TaskFilters]:
     form = TaskFiltersForm(request.values, meta={"csrf": False})
-    choices = la_workflow.task_filter_choices(db.session, current_user.la_id)
+    choices = la_desk.task_filter_choices(db.session, current_user.la_id)
     form.set_choices(choices)
     return form, form.filters()
 
 
 def _queue_page():
     form, f = _filters()
-    page = la_workflow.task_page(db.session, f, current_user.la_id, current_user.id,
+    page = la_desk.task_page(db.session, f, current_user.la_id, current_user.id,
                                  page=request.values.get("page", 1, type=int))
     return form, page
 
@@ -260,7 +262,7 @@ def tasks():
 
 
 def _open_count() -> int:
-    return la_workflow.task_count(db.session, la_workflow.TaskFilters(), current_user.la_id,
+    return la_desk.task_count(db.session, la_desk.TaskFilters(), current_user.la_id,
                                   current_user.id)
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.b2b.checks import record_problems
+from webapp.b2b.records.checks import record_problems
 from webapp.extensions import db
 from webapp.models.base import UTCDateTime, utcnow
 

@@ -7,9 +7,11 @@ from datetime import timedelta
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp.access import load_difference, load_report, load_submission, school_required
-from webapp.b2b.decisions import DECIDABLE_STATES, DecisionError, record_decision
-from webapp.b2b.report_view import (
+from webapp.auth.access import load_difference, load_report, load_submission, school_required
+from webapp.b2b.review.decisions import DECIDABLE_STATES, DecisionError, record_decision
+from webapp.b2b.review.lifecycle import NotAllowed, mark_opened, recall_report, send_report
+from webapp.b2b.review.queries import report_counts
+from webapp.b2b.review.report_view import (
     SENT_FILTERS,
     ReportRow,
     build_report_view,
@@ -20,13 +22,11 @@ from webapp.b2b.report_view import (
     school_submissions,
     view_from_snapshot,
 )
-from webapp.b2b.reports import report_counts
-from webapp.b2b.workflow import NotAllowed, mark_opened, recall_report, send_report
 from webapp.extensions import db
-from webapp.htmx import vary, wants_fragment
 from webapp.models import Report, ReportSubmission
 from webapp.models.base import utcnow
 from webapp.school.forms import DecisionPost, RecallForm, SendForm
+from webapp.web.htmx import vary, wants_fragment
 
 bp = Blueprint("school", __name__, url_prefix="/school")
 
@@ -174,7 +174,7 @@ def copy(submission_id: int):
 def copy_pdf(submission_id: int):
     """The copy as sent, printed (the same PDF layout as the report's export)."""
     from webapp.exports.pdf import report_pdf
-    from webapp.exports.view import PrintedReport
+    from webapp.exports.printed import PrintedReport
     from webapp.exports.views import PDF, download
 
     s = load_submission(submission_id)

@@ -19,8 +19,8 @@ from webapp.b2b.formats import (
     ParsedPupil,
     SchoolRef,
 )
-from webapp.b2b.items import RECORD_ITEMS
-from webapp.b2b.normalise import ITEM_FORMS, BadValue, code, code_list, is_digits, iso_date
+from webapp.b2b.records.items import RECORD_ITEMS
+from webapp.b2b.records.normalise import ITEM_FORMS, BadValue, code, code_list, is_digits, iso_date
 
 PUPIL_COLUMNS: tuple[str, ...] = (
     "laestab", "upn", "surname", "forename", "middle_names", "sex", "dob",

@@ -13,7 +13,7 @@ from typing import IO
 from lxml import etree
 
 from webapp.b2b.formats import ImportRefused, ParsedPupil, SchoolRef
-from webapp.b2b.normalise import ITEM_FORMS, BadValue, is_digits
+from webapp.b2b.records.normalise import ITEM_FORMS, BadValue, is_digits
 
 SUPPORTED_VERSIONS = range(19, 26)
 

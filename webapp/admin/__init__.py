@@ -1,0 +1,1 @@
+"""The LA admin's pages: people (invitations, disabling), upload API tokens, the weekly cycle."""

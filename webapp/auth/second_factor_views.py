@@ -1,0 +1,100 @@
+"""Second factor pages: turn it on (scan, then prove a code works), turn it off, and the
+code step after the password when it is on."""
+
+from __future__ import annotations
+
+import time
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user
+from markupsafe import Markup
+
+from webapp.auth import second_factor as tf
+from webapp.auth.access import _load_user
+from webapp.extensions import db
+from webapp.platform.audit import record
+
+bp = Blueprint("twofactor", __name__)
+PENDING_SECONDS = 300
+
+
+def start_code_step(user, next_url: str | None):  # noqa: ANN001
+    """Called by sign-in when the password was right and the account has a second factor:
+    nobody is signed in until the code is given."""
+    session.clear()
+    session["_2fa_user"] = user.get_id()
+    session["_2fa_at"] = time.time()
+    if next_url:
+        session["_2fa_next"] = next_url
+    return redirect(url_for("twofactor.code"))
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+def code():
+    pending = session.get("_2fa_user")
+    if not pending or time.time() - session.get("_2fa_at", 0) > PENDING_SECONDS:
+        session.clear()
+        return redirect(url_for("auth.sign_in"))
+    user = _load_user(pending)
+    if user is None:
+        session.clear()
+        return redirect(url_for("auth.sign_in"))
+    error = None
+    if request.method == "POST":
+        if tf.check_code(db.session, user, request.form.get("code", "")):
+            next_url = session.get("_2fa_next")
+            session.clear()
+            session.permanent = True
+            login_user(user)
+            record(db.session, user, "user.signed_in", user, after={"second_factor": True})
+            db.session.commit()
+            return redirect(next_url or url_for("auth.index"))
+        error = "The code is not right, or has been used. Enter the code your app shows now"
+    return render_template("twofactor/code.html", title="Enter your code", error=error,
+                           form_errors=bool(error)), 400 if error else 200
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+@login_required
+def setup():
+    if not current_user.is_la:
+        abort(404)
+    if current_user.totp_secret:
+        return render_template("twofactor/on.html", title="Two-step sign-in")
+    secret = session.get("_2fa_setup") or tf.new_secret()
+    session["_2fa_setup"] = secret
+    error = None
+    if request.method == "POST":
+        if tf.turn_on(db.session, current_user, secret, request.form.get("code", "")):
+            session.pop("_2fa_setup", None)
+            flash("Two-step sign-in is on: you will be asked for a code after your password.",
+                  "success")
+            return redirect(url_for("twofactor.setup"))
+        error = "The code is not right. Enter the 6-digit code your app shows now"
+    uri = tf.setup_uri(secret, current_user.email, current_app.config["B2B_LA_NAME"] + " B2B")
+    return render_template("twofactor/setup.html", title="Turn on two-step sign-in",
+                           qr=Markup(tf.qr_svg(uri)), secret=secret, error=error,
+                           form_errors=bool(error)), 400 if error else 200
+
+
+@bp.post("/account/two-factor/off")
+@login_required
+def off():
+    if not current_user.is_la or not current_user.totp_secret:
+        abort(404)
+    if not tf.check_code(db.session, current_user, request.form.get("code", "")):
+        flash("The code is not right: two-step sign-in is still on.", "error")
+        return redirect(url_for("twofactor.setup"))
+    tf.turn_off(db.session, current_user, current_user)
+    flash("Two-step sign-in is off.", "success")
+    return redirect(url_for("twofactor.setup"))

@@ -1,0 +1,1 @@
+"""Both sides compared: pupils paired, items compared by the catalogue, reports refreshed."""

@@ -1,0 +1,1 @@
+"""Files taken in: the importer, uploads and the drop folder, the weekly cycle."""

@@ -1,1 +1,0 @@
-"""The weekly cycle page for LA officers."""

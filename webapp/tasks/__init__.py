@@ -1,0 +1,1 @@
+"""Job-queue tasks (huey): email, data arriving by itself, packs. The worker imports them all."""

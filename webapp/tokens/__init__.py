@@ -1,1 +1,0 @@
-"""LA admins manage the upload API's tokens."""

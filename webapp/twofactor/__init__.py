@@ -1,1 +1,0 @@
-"""The optional second factor: setting it up, and the code step of signing in."""

@@ -1,1 +1,0 @@
-"""LA admins manage the people who sign in."""

@@ -1,0 +1,1 @@
+"""The web layer's shared parts: security headers, error pages, htmx helpers, templating."""
