@@ -1,6 +1,6 @@
 // GOV.UK Frontend components (conditional reveals, password "Show", ...) on the page and
 // on every piece of page htmx swaps in later.
-import { initAll } from "./govuk-frontend.min.js";
+import { initAll } from "../govuk/govuk-frontend.min.js";
 
 initAll();
 
