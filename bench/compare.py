@@ -122,7 +122,7 @@ class _Clock:
         self.wall: dict[str, float] = {}
         self.cpu: dict[str, float] = {}
 
-    def __call__(self, name: str, fn):  # noqa: ANN001, ANN204
+    def __call__(self, name: str, fn):
         from webapp.b2b.intake.parse_ahead import STATS
 
         w, c, wc = time.perf_counter(), time.process_time(), STATS.cpu_s

@@ -46,7 +46,7 @@ class _Counter:
         self.n = 0
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
+    async def handle_DATA(self, server, session, envelope):
         with self.lock:
             self.n += len(envelope.rcpt_tos)
         return "250 OK"

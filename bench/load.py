@@ -258,7 +258,7 @@ def main() -> None:
     print(f"Preparing {args.schools} schools, {args.users} users on {args.db} ...", flush=True)
     prepare(uri, args.schools, args.users)
     port = _free_port()
-    log = open(tmp / "gunicorn.log", "w")  # noqa: SIM115
+    log = open(tmp / "gunicorn.log", "w")
     env = {**os.environ, "FLASK_SQLALCHEMY_DATABASE_URI": uri,
            "FLASK_SECRET_KEY": "load-test-secret", "FLASK_HUEY_SQLITE_PATH":
            str(tmp / "huey.sqlite3"), "FLASK_MAIL_OUTBOX_DIR": str(tmp / "outbox")}

@@ -190,7 +190,7 @@ def rendered(app):
 
     names: list[str] = []
 
-    def _record(sender, template, context, **extra):  # noqa: ANN001
+    def _record(sender, template, context, **extra):
         names.append(template.name)
     template_rendered.connect(_record, app)
     yield names

@@ -102,7 +102,7 @@ def _files(side: str) -> list[tuple[str, bytes]]:
 
 # -- running and looking -------------------------------------------------------------
 
-def _run(gen, after=None) -> list[tuple[importing.ImportSummary, bool]]:  # noqa: ANN001
+def _run(gen, after=None) -> list[tuple[importing.ImportSummary, bool]]:
     """Run ``import_files`` to its end: each file's summary, and whether the file had
     been handed to the worker. After the first file, waits for the worker to be up;
     after each file calls ``after(i, ahead)`` if given."""
@@ -118,7 +118,7 @@ def _run(gen, after=None) -> list[tuple[importing.ImportSummary, bool]]:  # noqa
     return out
 
 
-def _wait_ready(ahead) -> None:  # noqa: ANN001
+def _wait_ready(ahead) -> None:
     deadline = time.monotonic() + 30
     while not ahead.ready():
         assert time.monotonic() < deadline, "the parse-ahead worker never started"
@@ -155,7 +155,7 @@ def _empty(session) -> None:
     session.expunge_all()
 
 
-def _one_by_one(session, files, side: str) -> list[importing.ImportSummary]:  # noqa: ANN001
+def _one_by_one(session, files, side: str) -> list[importing.ImportSummary]:
     return [import_file(session, data, side=side, file_name=name) for name, data in files]
 
 
@@ -286,7 +286,7 @@ def test_worker_killed_between_files_the_rest_are_read_here(session):
              for i in range(4)]
     killed = []
 
-    def kill_after_first(i: int, ahead) -> None:  # noqa: ANN001
+    def kill_after_first(i: int, ahead) -> None:
         if i == 0:
             [worker] = _workers()
             killed.append(_kill(worker))

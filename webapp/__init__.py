@@ -57,7 +57,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     _init_ui(app)
 
     from webapp import models  # noqa: F401  (every table known to Alembic)
+    from webapp.b2b.records.upkeep import register_listeners
     from webapp.cli import b2b_cli
+
+    register_listeners()
 
     app.cli.add_command(b2b_cli)
     _register_blueprints(app)
@@ -81,7 +84,7 @@ class _IdConverter(IntegerConverter):
     """``<int:...>`` in our routes is a database id: larger than PostgreSQL's integer it
     cannot exist, so the URL does not match (404) instead of erring in the database."""
 
-    def __init__(self, map, *args, **kwargs):  # noqa: A002, ANN001
+    def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(map, *args, **kwargs)
 

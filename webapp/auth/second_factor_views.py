@@ -28,7 +28,7 @@ bp = Blueprint("twofactor", __name__)
 PENDING_SECONDS = 300
 
 
-def start_code_step(user, next_url: str | None):  # noqa: ANN001
+def start_code_step(user, next_url: str | None):
     """Called by sign-in when the password was right and the account has a second factor:
     nobody is signed in until the code is given."""
     session.clear()

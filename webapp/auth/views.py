@@ -126,7 +126,7 @@ def forgotten_password():
         if user is not None and user.active:
             try:
                 send_reset_email(user, start_reset(db.session, user))
-            except Exception:  # noqa: BLE001  (the same answer either way)
+            except Exception:
                 log.exception("Could not send a password reset email")
         # The same answer whether or not the address has an account.
         return render_template("auth/reset_sent.html", title="Check your email",

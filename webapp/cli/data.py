@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 from pathlib import Path
 
 import click
@@ -13,20 +12,9 @@ from sqlalchemy import select
 from webapp.b2b.comparison.refresh import refresh_reports
 from webapp.b2b.intake.importing import import_file
 from webapp.b2b.review.queries import report_as_dict, report_counts
-from webapp.b2b.weeks import academic_year_of
+from webapp.cli.common import academic_year, report_for, year_option
 from webapp.extensions import db
 from webapp.models import PupilRecord, Report, School
-
-
-def _year_option(f):
-    return click.option(
-        "--year", "year", type=int, default=None,
-        help="Academic year by its first calendar year (2026 = 2026/27); default: this one.",
-    )(f)
-
-
-def _year(year: int | None) -> int:
-    return year if year is not None else academic_year_of(date.today())
 
 
 @click.command("import")
@@ -70,7 +58,7 @@ def import_command(files: tuple[Path, ...], source: str, as_json: bool) -> None:
 
 @click.command("compare")
 @click.option("--week", type=click.IntRange(1, 53), required=True)
-@_year_option
+@year_option
 @click.option("--school", "laestabs", multiple=True, help="Only this LAESTAB (repeatable).")
 @click.option("--full", is_flag=True,
               help="Compare every school afresh, not only pupils changed since.")
@@ -83,7 +71,7 @@ def compare_command(week: int, year: int | None, laestabs: tuple[str, ...], full
     n = db.session.query(PupilRecord.school_id).distinct().count()
     with click.progressbar(length=n, label="Comparing schools", file=sys.stderr,
                            hidden=not sys.stderr.isatty()) as bar:
-        s = refresh_reports(db.session, _year(year), week, school_ids=school_ids,
+        s = refresh_reports(db.session, academic_year(year), week, school_ids=school_ids,
                             actor="cli", progress=bar.update, full=full)
     click.echo(
         f"Week {week} of {s.academic_year}/{(s.academic_year + 1) % 100:02d}: "
@@ -98,7 +86,7 @@ def compare_command(week: int, year: int | None, laestabs: tuple[str, ...], full
 def _reports_query(week: int | None, year: int | None):
     q = select(Report).join(School).order_by(Report.academic_year, Report.week, School.laestab)
     if week is not None:
-        q = q.where(Report.week == week, Report.academic_year == _year(year))
+        q = q.where(Report.week == week, Report.academic_year == academic_year(year))
     elif year is not None:
         q = q.where(Report.academic_year == year)
     return q
@@ -106,7 +94,7 @@ def _reports_query(week: int | None, year: int | None):
 
 @click.command("reports")
 @click.option("--week", type=click.IntRange(1, 53), default=None)
-@_year_option
+@year_option
 @click.option("--json", "as_json", is_flag=True)
 def reports_command(week: int | None, year: int | None, as_json: bool) -> None:
     """List reports with their counts."""
@@ -140,19 +128,12 @@ def reports_command(week: int | None, year: int | None, as_json: bool) -> None:
 @click.command("report")
 @click.argument("laestab")
 @click.option("--week", type=click.IntRange(1, 53), required=True)
-@_year_option
+@year_option
 @click.option("--json", "as_json", is_flag=True)
 def report_command(laestab: str, week: int, year: int | None, as_json: bool) -> None:
     """Show one school's report for a week."""
-    school = db.session.scalar(select(School).where(School.laestab == laestab.strip()))
-    if school is None:
-        raise click.ClickException(f"No school with LAESTAB {laestab}.")
-    report = db.session.scalar(select(Report).where(
-        Report.school_id == school.id, Report.week == week,
-        Report.academic_year == _year(year)))
-    if report is None:
-        raise click.ClickException(
-            f"No report for {laestab} in week {week}. Run `flask b2b compare --week {week}`.")
+    report = report_for(laestab, week, year)
+    school = report.school
     data = report_as_dict(db.session, report)
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))

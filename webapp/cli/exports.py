@@ -3,39 +3,25 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
-from webapp.b2b.weeks import academic_year_of
+from webapp.cli import common
 from webapp.exports.docx import report_docx, reports_docx
 from webapp.exports.packs import build_pack, pack_report_ids, pack_title
 from webapp.exports.pdf import report_pdf
 from webapp.exports.printed import printed_report
 from webapp.extensions import db
-from webapp.models import Report, School
+from webapp.models import Report
 
 _out = click.Path(dir_okay=False, writable=True, path_type=Path)
-
-
-def _year(year: int | None) -> int:
-    return year if year is not None else academic_year_of(date.today())
-
-
-def _school(laestab: str) -> School:
-    school = db.session.scalar(select(School).where(School.laestab == laestab.strip()))
-    if school is None:
-        raise click.ClickException(f"No school with LAESTAB {laestab}.")
-    return school
 
 
 @click.command("export")
 @click.argument("laestab")
 @click.option("--week", type=click.IntRange(1, 53), required=True)
-@click.option("--year", type=int, default=None,
-              help="Academic year by its first calendar year (2026 = 2026/27); default: this one.")
+@common.year_option
 @click.option("--pdf", "pdf_path", type=_out, help="Write the report as PDF here.")
 @click.option("--docx", "docx_path", type=_out, help="Write the report as .docx here.")
 def export_command(laestab: str, week: int, year: int | None, pdf_path: Path | None,
@@ -43,13 +29,7 @@ def export_command(laestab: str, week: int, year: int | None, pdf_path: Path | N
     """Print one school's report for a week, decisions marked, as PDF and/or .docx."""
     if pdf_path is None and docx_path is None:
         raise click.UsageError("Give --pdf FILE, --docx FILE or both.")
-    school = _school(laestab)
-    report = db.session.scalar(select(Report).where(
-        Report.school_id == school.id, Report.week == week,
-        Report.academic_year == _year(year)))
-    if report is None:
-        raise click.ClickException(
-            f"No report for {school.laestab} in week {week}. Run `flask b2b compare` first.")
+    report = common.report_for(laestab, week, year)
     printed = printed_report(db.session, report)
     view = printed.view
     for path, render in ((pdf_path, report_pdf), (docx_path, report_docx)):
@@ -63,8 +43,7 @@ def export_command(laestab: str, week: int, year: int | None, pdf_path: Path | N
 @click.command("pack")
 @click.option("--week", type=click.IntRange(1, 53), default=None,
               help="Every school's report for this week.")
-@click.option("--year", type=int, default=None,
-              help="Academic year by its first calendar year (2026 = 2026/27); default: this one.")
+@common.year_option
 @click.option("--school", "laestab", default=None,
               help="Only this LAESTAB; without --week, its whole year.")
 @click.option("--pdf", "pdf_path", type=_out, help="Write the pack here as PDF.")
@@ -79,8 +58,8 @@ def pack_command(week: int | None, year: int | None, laestab: str | None,
         raise click.UsageError("Give --pdf FILE, --docx FILE or both.")
     if docx_path is not None and laestab is None:
         raise click.UsageError("A .docx pack is for one school: give --school LAESTAB.")
-    school = _school(laestab) if laestab else None
-    academic_year = _year(year)
+    school = common.school_by_laestab(laestab) if laestab else None
+    academic_year = common.academic_year(year)
     ids = pack_report_ids(db.session, academic_year=academic_year, week=week,
                           school_id=school.id if school else None)
     if not ids:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from webapp.auth.api_tokens import create_token, revoke_token
 from webapp.b2b.intake.uploads import process_queued, scan_drop_folder
+from webapp.cli.common import school_by_laestab, year_option
 from webapp.extensions import db
 from webapp.models import ApiToken, LocalAuthority, School
 
@@ -21,9 +22,7 @@ def _school_or_la(laestab: str | None, for_la: bool) -> tuple[School | None, Loc
     if bool(laestab) == for_la:
         raise click.UsageError("Give a LAESTAB or --la (one of them).")
     if laestab:
-        school = db.session.scalar(select(School).where(School.laestab == laestab))
-        if school is None:
-            raise click.ClickException(f"No school with LAESTAB {laestab}.")
+        school = school_by_laestab(laestab)
         return school, school.la
     la = db.session.scalar(select(LocalAuthority).order_by(LocalAuthority.id))
     if la is None:
@@ -92,7 +91,7 @@ def intake_command() -> None:
 @click.command("cycle")
 @click.option("--week", type=click.IntRange(1, 53), default=None,
               help="Default: this week (ISO week number).")
-@click.option("--year", type=int, default=None, help="Academic year's first calendar year.")
+@year_option
 def cycle_command(week: int | None, year: int | None) -> None:
     """Run the weekly cycle now: import what arrived, compare, publish or tell the LA."""
     from webapp.tasks.intake import run_cycle_now

@@ -16,7 +16,7 @@ from webapp.b2b.la_desk import (
     send_reminders,
     task_query,
 )
-from webapp.cli.data import _year, _year_option
+from webapp.cli.common import academic_year, year_option
 from webapp.extensions import db
 from webapp.models import AmendmentTask
 from webapp.models.base import utcnow
@@ -35,11 +35,11 @@ def _hand_over(batch: str) -> str:
 
 @click.command("publish")
 @click.option("--week", type=click.IntRange(1, 53), required=True)
-@_year_option
+@year_option
 @click.option("--school", "laestabs", multiple=True, help="Only this LAESTAB (repeatable).")
 def publish_command(week: int, year: int | None, laestabs: tuple[str, ...]) -> None:
     """Publish the week's draft reports to the schools and email their contacts."""
-    reports = reports_for_week(db.session, None, _year(year), week,
+    reports = reports_for_week(db.session, None, academic_year(year), week,
                                laestabs=list(laestabs) or None)
     if not reports:
         raise click.ClickException(
@@ -52,7 +52,7 @@ def publish_command(week: int, year: int | None, laestabs: tuple[str, ...]) -> N
 
 @click.command("remind")
 @click.option("--week", type=click.IntRange(1, 53), required=True)
-@_year_option
+@year_option
 @click.option("--older-than", "days", type=click.IntRange(0, 365), default=None,
               help="Only reports published at least this many days ago "
                    "(default: B2B_CHASE_DAYS).")
@@ -60,7 +60,7 @@ def remind_command(week: int, year: int | None, days: int | None) -> None:
     """Email a reminder to every school that has not sent its report back."""
     days = current_app.config["B2B_CHASE_DAYS"] if days is None else days
     now = utcnow()
-    waiting = [r for r in reports_for_week(db.session, None, _year(year), week)
+    waiting = [r for r in reports_for_week(db.session, None, academic_year(year), week)
                if is_overdue(r, now, days)]
     if not waiting:
         click.echo(f"No school has kept its week {week} report for {days} days or more.")
@@ -74,12 +74,12 @@ def remind_command(week: int, year: int | None, days: int | None) -> None:
 @click.option("--status", type=click.Choice(["open", "done", "rejected", "all"]),
               default="open", show_default=True)
 @click.option("--week", type=click.IntRange(1, 53), default=None)
-@_year_option
+@year_option
 @click.option("--json", "as_json", is_flag=True, help="Print the tasks as JSON.")
 def tasks_command(status: str, week: int | None, year: int | None, as_json: bool) -> None:
     """List amendment tasks, oldest first."""
     f = TaskFilters(status=None if status == "all" else status, week=week,
-                    academic_year=_year(year) if week is not None else year)
+                    academic_year=academic_year(year) if week is not None else year)
     q = task_query(f, None, None).options(joinedload(AmendmentTask.school),
                                           joinedload(AmendmentTask.assigned_to))
     tasks = db.session.scalars(q).all()

@@ -50,7 +50,7 @@ HEADINGS = ("Completed", "Completed by", "LAESTAB", "School", "Week", "UPN", "Su
 assert len(HEADINGS) == len(fields(LogRow))
 
 
-def _when(dt) -> str:  # noqa: ANN001
+def _when(dt) -> str:
     return dt.strftime("%d/%m/%Y %H:%M") if dt else ""
 
 

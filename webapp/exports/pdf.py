@@ -38,7 +38,7 @@ class FontsOnly(URLFetcher):
     """WeasyPrint may load our font files and nothing else: no network, no other files,
     whatever a value in a report might look like."""
 
-    def fetch(self, url, headers=None):  # noqa: ANN001, ANN201
+    def fetch(self, url, headers=None):
         if not url.startswith(_FONT_DIR.as_uri() + "/"):
             raise ValueError("only the fonts may be loaded")
         return super().fetch(url, headers)
@@ -90,7 +90,7 @@ class PrintHTML(HTML):
     WeasyPrint's own hook (not public API): should a later version drop it, this is
     plain ``HTML`` again, only slower."""
 
-    def _ua_stylesheets(self, forms=False):  # noqa: ANN001, ANN202
+    def _ua_stylesheets(self, forms=False):
         sheets = super()._ua_stylesheets(forms)
         lean = _lean_ua_stylesheet()
         stock = getattr(weasyprint.html, "UA_STYLESHEET", None)

@@ -133,7 +133,7 @@ class StreamingPdf:
             (self._front_bookmarks if front else self.bookmarks).append(mark)
         return len(numbers)
 
-    def _outline(self, reader: PdfReader, items, first: int) -> list[Bookmark]:  # noqa: ANN001
+    def _outline(self, reader: PdfReader, items, first: int) -> list[Bookmark]:
         out: list[Bookmark] = []
         for item in items:
             if isinstance(item, list):

@@ -42,7 +42,6 @@ def download(data: bytes, file_name: str, mimetype: str) -> Response:
     """An attachment that no cache keeps (it holds pupil data)."""
     response = Response(data, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{file_name}"'
-    response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -110,9 +109,7 @@ def start_pack():
 def pack(token: str):
     job = _load_job(token)
     template = "exports/_pack_progress.html" if wants_fragment() else "exports/pack.html"
-    response = make_response(render_template(template, title=job.title, job=job))
-    response.headers["Cache-Control"] = "no-store"
-    return vary(response)
+    return vary(make_response(render_template(template, title=job.title, job=job)))
 
 
 @bp.get("/packs/<token>/pack.pdf")
@@ -124,7 +121,6 @@ def pack_pdf(token: str) -> Response:
         abort(404)
     response = send_file(path, mimetype=PDF, as_attachment=True, download_name=job.file_name,
                          max_age=0)
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 

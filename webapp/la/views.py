@@ -36,12 +36,6 @@ from webapp.web.htmx import vary, wants_fragment
 bp = Blueprint("la", __name__, url_prefix="/la")
 
 
-@bp.after_request
-def _no_store(response):
-    # Pages name pupils: never kept by the browser's or a proxy's cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
 
 @bp.app_context_processor
 def _nav():

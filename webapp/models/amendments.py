@@ -4,19 +4,51 @@ wrong), "SIMS to amend" items (the school's was) and every email sent about it."
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from webapp.extensions import db
 from webapp.models.base import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from webapp.models.org import School
+    from webapp.models.reports import Report
 
 TASK_STATES = ("open", "done", "rejected")
 SIMS_ITEM_STATES = ("open", "amended", "not_amended", "gone")
 EMAIL_STATES = ("queued", "sending", "sent", "failed")
 
 
-class AmendmentTask(db.Model):
+class DecidedDifference:
+    """What a task and a SIMS item keep of the decided difference they were made from:
+    the pupil and the values as they stood when the report was received, so the queue and
+    the school's list read the same after the next import has changed the records."""
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"),
+                                           index=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    difference_id: Mapped[int] = mapped_column(
+        ForeignKey("difference.id", ondelete="CASCADE"), unique=True)
+    school_record_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pupil_record.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(14))  # the difference's kind
+    upn: Mapped[str | None] = mapped_column(String(20))
+    surname: Mapped[str | None] = mapped_column(String(100))
+    forename: Mapped[str | None] = mapped_column(String(100))
+    school_value: Mapped[str | None] = mapped_column(Text)  # what SIMS held when decided
+
+    @declared_attr
+    def report(cls) -> Mapped[Report]:
+        return relationship("Report")
+
+    @declared_attr
+    def school(cls) -> Mapped[School]:
+        return relationship("School")
+
+
+class AmendmentTask(DecidedDifference, db.Model):
     """One change the LA must make in ONE because a school showed its value was wrong.
 
     Made from one decided :class:`Difference` when the report is received (one task per
@@ -30,22 +62,10 @@ class AmendmentTask(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"),
-                                           index=True)
-    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
-    difference_id: Mapped[int] = mapped_column(
-        ForeignKey("difference.id", ondelete="CASCADE"), unique=True)
     la_record_id: Mapped[int | None] = mapped_column(
         ForeignKey("pupil_record.id", ondelete="SET NULL"))
-    school_record_id: Mapped[int | None] = mapped_column(
-        ForeignKey("pupil_record.id", ondelete="SET NULL"))
-    kind: Mapped[str] = mapped_column(String(14))  # the difference's kind
     field_key: Mapped[str] = mapped_column(String(40), index=True)
-    upn: Mapped[str | None] = mapped_column(String(20))
-    surname: Mapped[str | None] = mapped_column(String(100))
-    forename: Mapped[str | None] = mapped_column(String(100))
     la_value: Mapped[str | None] = mapped_column(Text)  # what ONE holds
-    school_value: Mapped[str | None] = mapped_column(Text)  # what SIMS holds
     new_value: Mapped[str | None] = mapped_column(Text)  # what ONE should hold
     choice: Mapped[str] = mapped_column(String(16))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
@@ -59,15 +79,13 @@ class AmendmentTask(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rejected_reason: Mapped[str | None] = mapped_column(Text)
 
-    report = relationship("Report")
-    school = relationship("School")
     difference = relationship("Difference")
     decided_by = relationship("User", foreign_keys=[decided_by_id])
     assigned_to = relationship("User", foreign_keys=[assigned_to_id])
     completed_by = relationship("User", foreign_keys=[completed_by_id])
 
 
-class SimsItem(db.Model):
+class SimsItem(DecidedDifference, db.Model):
     """A "SIMS to amend" item: the school said the LA's value is right (or neither was),
     so SIMS must change. The next import of the school's data checks it."""
 
@@ -75,28 +93,13 @@ class SimsItem(db.Model):
     __table_args__ = (Index("ix_sims_item_school_status", "school_id", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"),
-                                           index=True)
-    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
-    difference_id: Mapped[int] = mapped_column(
-        ForeignKey("difference.id", ondelete="CASCADE"), unique=True)
-    school_record_id: Mapped[int | None] = mapped_column(
-        ForeignKey("pupil_record.id", ondelete="SET NULL"))
     subject_key: Mapped[str] = mapped_column(String(160))
-    kind: Mapped[str] = mapped_column(String(14))
     field_key: Mapped[str] = mapped_column(String(40))
-    upn: Mapped[str | None] = mapped_column(String(20))
-    surname: Mapped[str | None] = mapped_column(String(100))
-    forename: Mapped[str | None] = mapped_column(String(100))
-    school_value: Mapped[str | None] = mapped_column(Text)  # SIMS's value when decided
     expected_value: Mapped[str | None] = mapped_column(Text)  # what SIMS should hold
     status: Mapped[str] = mapped_column(String(12), default="open")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    report = relationship("Report")
-    school = relationship("School")
 
 
 class OutboundEmail(db.Model):

@@ -29,5 +29,5 @@ class AuditEntry(db.Model):
 
 @event.listens_for(AuditEntry, "before_update")
 @event.listens_for(AuditEntry, "before_delete")
-def _refuse_change(_mapper, _connection, target):  # noqa: ANN001
+def _refuse_change(_mapper, _connection, target):
     raise RuntimeError("the audit log is append-only")

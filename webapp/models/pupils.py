@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, or_
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.b2b.records.checks import record_problems
 from webapp.extensions import db
 from webapp.models.base import UTCDateTime, utcnow
 
@@ -59,9 +58,9 @@ class PupilRecord(db.Model):
     created_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
     item_batches: Mapped[dict | None] = mapped_column(JSON)
     # What is wrong with the record's own UPN and postcode (``checks.record_problems``),
-    # kept up to date on every write: the comparison's screen reads it.
-    problems: Mapped[str | None] = mapped_column(String(60), default=lambda ctx: (
-        record_problems(*map(ctx.get_current_parameters().get, ("upn", "postcode")))))
+    # kept up to date on every write (the importer sets it; ``webapp.b2b.records.upkeep``
+    # does for the ORM): the comparison's screen reads it.
+    problems: Mapped[str | None] = mapped_column(String(60))
 
     upn: Mapped[str | None] = mapped_column(String(20))
     former_upn: Mapped[str | None] = mapped_column(String(20))
@@ -108,7 +107,7 @@ class PupilRecord(db.Model):
     )
 
 
-def unkeyed(record) -> object:  # noqa: ANN001
+def unkeyed(record) -> object:
     """A record not keyed by its UPN: none given, a UPN given twice in a file (the second
     is keyed "UPN#2"), or one changed since. Few records are; they have an index."""
     return or_(record.upn.is_(None), record.record_key != record.upn)
@@ -116,12 +115,6 @@ def unkeyed(record) -> object:  # noqa: ANN001
 
 Index("ix_pupil_record_unkeyed", PupilRecord.school_id,
       sqlite_where=unkeyed(PupilRecord), postgresql_where=unkeyed(PupilRecord))
-
-
-@event.listens_for(PupilRecord, "before_update")
-def _recheck(_mapper, _connection, record: PupilRecord) -> None:  # noqa: ANN001
-    """An ORM change of the UPN or postcode (an amendment task) rechecks the record."""
-    record.problems = record_problems(record.upn, record.postcode)
 
 
 class Exclusion(db.Model):

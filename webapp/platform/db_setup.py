@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 
 @event.listens_for(Engine, "connect")
-def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+def _on_connect(dbapi_connection, _record):
     """WAL, foreign keys and a busy timeout on every SQLite connection.
 
     WAL lets readers work while one writer commits; the busy timeout makes a second
@@ -29,7 +29,7 @@ def _on_connect(dbapi_connection, _record):  # noqa: ANN001
 
 
 @event.listens_for(Engine, "begin")
-def _on_begin(conn):  # noqa: ANN001
+def _on_begin(conn):
     if conn.dialect.name != "sqlite":
         return
     # A request that changes data takes the write lock when its transaction starts:

@@ -116,7 +116,7 @@ def try_enqueue(task: Callable[..., object], *args: object, what: str) -> bool:
         bind_storage(current_app._get_current_object())  # type: ignore[attr-defined]
     try:
         task(*args)
-    except Exception as e:  # any failure of the queue's storage: never lose the request
+    except Exception as e:  # noqa: BLE001  (any failure of the queue's storage)
         log.warning("job queue unavailable; %s: %s", what, e)
         return False
     return True

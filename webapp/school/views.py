@@ -31,9 +31,8 @@ from webapp.web.htmx import vary, wants_fragment
 bp = Blueprint("school", __name__, url_prefix="/school")
 
 @bp.after_request
-def _no_store(response):
-    # Pupil data: never kept by the browser or a proxy (a shared office PC).
-    response.headers["Cache-Control"] = "no-store"
+def _vary(response):
+    # Report pages answer htmx with fragments (no-store: webapp.web.security, for all).
     return vary(response)
 
 

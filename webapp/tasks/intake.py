@@ -74,7 +74,7 @@ def run_cycle_now(*, academic_year: int | None = None, week: int | None = None,
     year = academic_year if academic_year is not None else academic_year_of(today)
     week = week if week is not None else today.isocalendar().week
 
-    def publish_and_mail(reports) -> int:  # noqa: ANN001
+    def publish_and_mail(reports) -> int:
         result = publish(db.session, reports, "cycle")
         enqueue_emails(batch_ids(db.session, result.batch))
         return len(result.reports)

@@ -6,13 +6,14 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import Flask, make_response, redirect, render_template, request, url_for
+from flask import Flask, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from htmx_flask import make_response, request
 from werkzeug.exceptions import HTTPException
 
 from webapp.extensions import login_manager
-from webapp.web.htmx import is_htmx, redirect_htmx, vary, wants_fragment
+from webapp.web.htmx import redirect_htmx, vary, wants_fragment
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +40,9 @@ def render_error(status: int, message: str | None = None):
     fragment = wants_fragment()
     template = "errors/_error.html" if fragment else "errors/error.html"
     body = render_template(template, title=title, message=message or default, status=status)
-    response = make_response(body, status)
-    response.headers["Cache-Control"] = "no-store"
-    if fragment:
-        # Into the page's message area, not into whatever the request targeted.
-        response.headers["HX-Retarget"] = "#app-messages"
-        response.headers["HX-Reswap"] = "innerHTML"
+    # A fragment goes into the page's message area, not into whatever the request targeted.
+    response = make_response(body, status, retarget="#app-messages" if fragment else None,
+                             reswap="innerHTML" if fragment else None)
     return vary(response)
 
 
@@ -63,9 +61,9 @@ def handle_csrf(e: CSRFError):
 
 def unauthorized():
     """flask-login's answer to a signed-out user: htmx gets ``HX-Redirect``."""
-    if is_htmx():
+    if request.htmx:
         # Back to the page they were on, not to the fragment URL htmx asked for.
-        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        current = urlsplit(request.htmx.current_url or "")
         back = None
         if current.netloc in ("", request.host) and current.path.startswith("/"):
             back = current.path + (f"?{current.query}" if current.query else "")

@@ -1,26 +1,22 @@
-"""Small htmx helpers: when a fragment is wanted, and answering htmx properly.
+"""htmx through htmx-flask (``request.htmx``, its ``make_response``); what is ours is the
+rule for when a fragment is wanted, and the ``Vary`` header that rule makes necessary.
 
-A fragment is wanted only when the request comes from htmx (``HX-Request``) and is
-neither a boosted navigation nor a history restore: those expect the whole page.
+A fragment is wanted only when the request comes from htmx and is neither a boosted
+navigation nor a history restore: those expect the whole page.
 """
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response
+from htmx_flask import make_response, request
 
 VARY = "HX-Request"
 
 
-def is_htmx() -> bool:
-    """The request was made by htmx at all (boosted or not)."""
-    return request.headers.get("HX-Request") == "true"
-
-
 def wants_fragment() -> bool:
     """htmx asked for part of a page, not the whole of one."""
-    return (is_htmx()
-            and request.headers.get("HX-Boosted") != "true"
-            and request.headers.get("HX-History-Restore-Request") != "true")
+    hx = request.htmx
+    return bool(hx) and not hx.boosted and not hx.history_restore_request
 
 
 def vary(response: Response) -> Response:
@@ -32,6 +28,4 @@ def vary(response: Response) -> Response:
 def redirect_htmx(location: str) -> Response:
     """Send htmx to a whole new page (e.g. the sign-in page after the session ended)
     rather than letting a 302's target land inside a table row."""
-    response = Response(status=204)
-    response.headers["HX-Redirect"] = location
-    return vary(response)
+    return vary(make_response("", 204, redirect=location))

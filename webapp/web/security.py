@@ -72,12 +72,14 @@ def init_app(app: Flask) -> None:
         h.setdefault("Referrer-Policy", "same-origin")
         h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if request.endpoint != "static" and current_user and current_user.is_authenticated:
+        if request.endpoint != "static":
+            # The one place for it: pages, fragments, errors and downloads name pupils, and
+            # none is to be kept by the browser or a proxy (a shared office PC).
             h["Cache-Control"] = "no-store"
         return response
 
 
-def failed_sign_in(response) -> bool:  # noqa: ANN001
+def failed_sign_in(response) -> bool:
     """Only failed sign-ins count towards the limits."""
     return request.method == "POST" and response.status_code != 302
 

@@ -72,7 +72,7 @@ def compare_exclusions(school: Sequence[Row], la: Sequence[Row]) -> list[Activit
     s_left = list(school)
     l_left = list(la)
 
-    def pair(key) -> list[tuple[Row, Row]]:  # noqa: ANN001
+    def pair(key) -> list[tuple[Row, Row]]:
         pairs = []
         for s in list(s_left):
             match = next((x for x in l_left if key(x) == key(s)), None)
@@ -193,7 +193,7 @@ def exclusion_reason_name(code: str) -> str:
     return codes("exclusion_reason").get(code, code)
 
 
-def apply_activity_amendment(session, la_record, school_record, field_key: str,  # noqa: ANN001
+def apply_activity_amendment(session, la_record, school_record, field_key: str,
                              new_value: str | None) -> dict:
     """Write a school-confirmed exclusion or attendance value into the LA's record (an
     amendment task's completion). Returns what changed, for the audit log."""
@@ -235,6 +235,6 @@ def apply_activity_amendment(session, la_record, school_record, field_key: str, 
             "added": theirs is not None}
 
 
-def _as_row(e) -> dict:  # noqa: ANN001
+def _as_row(e) -> dict:
     return {"category": e.category, "start_date": e.start_date, "end_date": e.end_date,
             "sessions": e.sessions, "reasons": e.reasons}

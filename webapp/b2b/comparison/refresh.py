@@ -57,7 +57,7 @@ def _as_dicts(rows) -> list[dict]:
     return [dict(zip(_NAMES, r, strict=True)) for r in rows]
 
 
-def _rows(session: Session, q) -> Iterable:  # noqa: ANN001
+def _rows(session: Session, q) -> Iterable:
     """A read-only query's rows through Core: the ORM's result layer (meant for entities)
     cost more than the query itself on these plain column selects."""
     session.flush()  # what session.execute's autoflush would have done

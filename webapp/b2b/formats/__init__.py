@@ -25,7 +25,7 @@ class CountingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, b) -> int:  # noqa: ANN001
+    def readinto(self, b) -> int:
         data = self._raw.read(len(b))
         n = len(data)
         b[:n] = data

@@ -108,7 +108,7 @@ def _text(el: etree._Element | None) -> str | None:
     return "".join(el.itertext())
 
 
-def _formed(node: etree._Element, form, element: str, where: str) -> str | None:  # noqa: ANN001
+def _formed(node: etree._Element, form, element: str, where: str) -> str | None:
     """An element's text in its stored form, or the file refused naming the element."""
     raw = (node.text or "") if len(node) == 0 else "".join(node.itertext())
     try:

@@ -273,7 +273,7 @@ def _with_sims_items(session: Session, school_ids: Iterable[int]) -> list[int]:
     return [i for i in ids if i in found]
 
 
-def _placeholder(dialect) -> str:  # noqa: ANN001
+def _placeholder(dialect) -> str:
     return "?" if dialect.paramstyle == "qmark" else "%s"
 
 
@@ -307,7 +307,7 @@ class _PupilWriter:
     every row of an import, once), so stored values are exactly as before.
     """
 
-    def __init__(self, session: Session, *, side: str, batch_id: int, now) -> None:  # noqa: ANN001
+    def __init__(self, session: Session, *, side: str, batch_id: int, now) -> None:
         self.session = session
         conn = session.connection()
         dialect = conn.dialect
@@ -317,10 +317,10 @@ class _PupilWriter:
         self.ph = ph
         self.table = table.name
 
-        def proc(name: str):  # noqa: ANN202
+        def proc(name: str):
             return table.c[name].type.bind_processor(dialect)
 
-        def bound(name: str, value):  # noqa: ANN001, ANN202
+        def bound(name: str, value):
             p = proc(name)
             value = p(value) if p is not None else value
             if dialect.driver == "pysqlite" and not isinstance(value, str | int | None):
@@ -363,7 +363,7 @@ class _PupilWriter:
             sql, (self.side, *school_ids, *keys))
         return {(r[1], r[2]): (r[0], r[3], tuple(r[5:]), r[4]) for r in rows}
 
-    def item_batches(self, stored) -> dict | None:  # noqa: ANN001
+    def item_batches(self, stored) -> dict | None:
         """A record's item sources as the ORM would have read them."""
         return self.batches_result(stored) if self.batches_result else stored
 
@@ -394,7 +394,7 @@ class _PupilWriter:
         self.session.connection().exec_driver_sql(self.update_sql, params)
 
 
-def _lengths(table) -> dict[str, int]:  # noqa: ANN001
+def _lengths(table) -> dict[str, int]:
     return {c.name: c.type.length for c in table.columns
             if getattr(c.type, "length", None)}
 

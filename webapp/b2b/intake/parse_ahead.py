@@ -53,7 +53,7 @@ def _peak_kb() -> int:
     return 0
 
 
-def _serve(jobs, out) -> None:  # noqa: ANN001
+def _serve(jobs, out) -> None:
     """The worker: read each file it is sent and send its pupils back, in order."""
     out.send(("ready",))
     while (job := jobs.get()) is not None:
@@ -242,7 +242,7 @@ class ParseAhead:
     def __enter__(self) -> ParseAhead:
         return self
 
-    def __exit__(self, *exc) -> None:  # noqa: ANN002
+    def __exit__(self, *exc) -> None:
         self.close()
 
     def start(self) -> None:

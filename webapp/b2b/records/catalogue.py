@@ -184,7 +184,7 @@ class _Catalogue(dict):
             raise KeyError(key)
         return f
 
-    def get(self, key, default=None):  # noqa: ANN001
+    def get(self, key, default=None):
         try:
             return self[key]
         except KeyError:
