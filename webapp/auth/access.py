@@ -17,7 +17,7 @@ from webapp.models import Difference, Report, ReportSubmission, School, User
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
+def load_user(user_id: str) -> User | None:
     uid, _, token = user_id.partition(":")
     if not uid.isdigit():
         return None
@@ -35,11 +35,6 @@ def may_see_school(user: User, school: School) -> bool:
     return user.school_id == school.id
 
 
-def load_school(school_id: int) -> School:
-    school = db.session.get(School, school_id)
-    if school is None or not may_see_school(current_user, school):
-        abort(404)
-    return school
 
 
 def load_report(report_id: int) -> Report:

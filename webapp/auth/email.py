@@ -2,32 +2,11 @@
 
 from __future__ import annotations
 
-from email.message import EmailMessage
-from pathlib import Path
-from uuid import uuid4
-
 from flask import current_app, url_for
 
 from webapp.auth.passwords import RESET_MINUTES
 from webapp.models import User
-
-
-def _write_outbox(recipient: str, subject: str, body: str) -> None:
-    """Until the mail module is there: the message as an .eml file in the outbox."""
-    msg = EmailMessage()
-    msg["To"] = recipient
-    msg["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
-    msg["Subject"] = subject
-    msg.set_content(body)
-    outbox = Path(current_app.config["MAIL_OUTBOX_DIR"])
-    outbox.mkdir(parents=True, exist_ok=True)
-    (outbox / f"reset-{uuid4().hex}.eml").write_bytes(bytes(msg))
-
-
-try:
-    from webapp.platform.mail import send_email  # Flask-Mail over SMTP, or the outbox folder
-except ImportError:  # pragma: no cover
-    send_email = _write_outbox
+from webapp.platform.mail import send_email  # Flask-Mail over SMTP, or the outbox folder
 
 
 def send_reset_email(user: User, token: str) -> None:

@@ -46,8 +46,6 @@ def _step(secret: str, code: str) -> int | None:
     return None
 
 
-def code_ok_for_setup(secret: str, code: str) -> bool:
-    return _step(secret, code) is not None
 
 
 def turn_on(session: Session, user: User, secret: str, code: str) -> bool:

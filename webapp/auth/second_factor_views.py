@@ -20,7 +20,7 @@ from flask_login import current_user, login_required, login_user
 from markupsafe import Markup
 
 from webapp.auth import second_factor as tf
-from webapp.auth.access import _load_user
+from webapp.auth.access import load_user
 from webapp.extensions import db
 from webapp.platform.audit import record
 
@@ -45,7 +45,7 @@ def code():
     if not pending or time.time() - session.get("_2fa_at", 0) > PENDING_SECONDS:
         session.clear()
         return redirect(url_for("auth.sign_in"))
-    user = _load_user(pending)
+    user = load_user(pending)
     if user is None:
         session.clear()
         return redirect(url_for("auth.sign_in"))

@@ -15,7 +15,6 @@ from datetime import date, timedelta
 from webapp.b2b.records.codes import (
     attendance_codes,
     attendance_codes_for,
-    codes,
     exclusion_instruction,
 )
 from webapp.b2b.records.normalise import display_date
@@ -189,8 +188,6 @@ def marks_message(academic_year: str, problems: list[MarkProblem]) -> str:
             f"year: {shown}{more}. Please correct the marks in SIMS.")
 
 
-def exclusion_reason_name(code: str) -> str:
-    return codes("exclusion_reason").get(code, code)
 
 
 def apply_activity_amendment(session, la_record, school_record, field_key: str,

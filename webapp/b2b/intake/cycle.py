@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -80,5 +79,3 @@ def latest_runs(session: Session, limit: int = 10) -> Iterable[CycleRun]:
     return session.scalars(select(CycleRun).order_by(CycleRun.id.desc()).limit(limit))
 
 
-def week_of(day: datetime) -> int:
-    return day.isocalendar().week

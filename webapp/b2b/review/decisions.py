@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session, scoped_session
 
 from webapp.b2b.records.catalogue import FIELDS_BY_KEY
@@ -286,9 +286,3 @@ def _commit_keeping_loaded(session: Session) -> None:
         real.expire_on_commit = keep
 
 
-def undecided_count(session: Session, report: Report) -> int:
-    """Open differences of the report still without a decision."""
-    return len(session.scalars(
-        select(Difference.id).where(Difference.report_id == report.id,
-                                    Difference.status == "open",
-                                    Difference.choice.is_(None))).all())

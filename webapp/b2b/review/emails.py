@@ -14,21 +14,6 @@ from webapp.models import OutboundEmail, School, User
 from webapp.platform.mail import email_rows, external_url
 
 
-def school_recipients(session: Session, school: School) -> list[str]:
-    """Every named contact of a school: its contact address and each active school user.
-
-    Addresses are compared case-insensitively so nobody gets the same email twice.
-    """
-    out: dict[str, str] = {}
-    if school.contact_email:
-        out[school.contact_email.strip().lower()] = school.contact_email.strip()
-    for email in session.scalars(select(User.email).where(
-            User.school_id == school.id, User.role == "school", User.active.is_(True))
-            .order_by(User.id)):
-        out.setdefault(email.strip().lower(), email.strip())
-    return list(out.values())
-
-
 def school_link(report_id: int | None = None) -> str:
     """Where a school's email points: its report if that page exists, else its home."""
     tries: list[tuple[str, dict]] = []
@@ -100,7 +85,8 @@ def queue_report_emails(session: Session, reports: Iterable, kind: str, batch: s
 
 
 def recipients_by_school(session: Session, schools: Iterable[School]) -> dict[int, list[str]]:
-    """:func:`school_recipients` for many schools in one query."""
+    """Every named contact of each school, in one query: its contact address and each
+    active school user, compared case-insensitively so nobody gets the same email twice."""
     schools = list(schools)
     out: dict[int, dict[str, str]] = {}
     for s in schools:
