@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from webapp.auth.access import la_required
 from webapp.b2b.intake.cycle import latest_runs
+from webapp.b2b.intake.uploads import failed_uploads
 from webapp.extensions import db
 from webapp.platform.audit import record
 
@@ -19,6 +20,7 @@ bp = Blueprint("cycle", __name__, url_prefix="/la/cycle")
 def index():
     return render_template("cycle/index.html", title="Weekly cycle",
                            runs=list(latest_runs(db.session)), la=current_user.la,
+                           failed=failed_uploads(db.session, current_user.la_id),
                            cron=current_app.config["B2B_CYCLE_CRON"],
                            drop_dir=current_app.config.get("B2B_DROP_DIR"))
 

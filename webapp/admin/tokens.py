@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length
 
 from webapp.auth.access import la_required
 from webapp.auth.api_tokens import create_token, revoke_token
+from webapp.b2b.intake.uploads import uploads_of_la
 from webapp.extensions import db
 from webapp.models import ApiToken, School, Upload
 
@@ -40,7 +41,8 @@ def _form() -> TokenForm:
 def index():
     tokens = db.session.scalars(select(ApiToken).where(ApiToken.la_id == current_user.la_id)
                                 .order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc()))
-    uploads = db.session.scalars(select(Upload).order_by(Upload.id.desc()).limit(20))
+    uploads = db.session.scalars(uploads_of_la(current_user.la_id).order_by(Upload.id.desc())
+                                 .limit(20))
     return render_template("tokens/index.html", title="API tokens", tokens=list(tokens),
                            uploads=list(uploads), form=_form())
 

@@ -14,7 +14,7 @@ from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from webapp.auth.api_tokens import token_for
-from webapp.b2b.intake.uploads import WrongSchool, receive_upload
+from webapp.b2b.intake.uploads import may_see_upload, receive_upload
 from webapp.extensions import csrf, db, limiter
 from webapp.models import Upload
 
@@ -43,7 +43,7 @@ def _bearer():
 def _upload_json(u: Upload) -> dict:
     out = {
         "id": u.id,
-        "status": u.status if u.status != "importing" else "queued",
+        "status": u.status,
         "side": u.side,
         "file_name": u.file_name,
         "size": u.size,
@@ -76,11 +76,7 @@ def create_upload():
         name = request.headers.get("X-File-Name") or request.args.get("name") or "upload"
     if len(data) > limit:
         abort(413)
-    try:
-        upload = receive_upload(db.session, token, data, name)
-    except WrongSchool:
-        return jsonify(error="forbidden", message="this token may only send its own "
-                       "school's data; the file names another school"), 403
+    upload = receive_upload(db.session, token, data, name)
     _enqueue(upload.id)
     body = _upload_json(upload)
     return jsonify(body), 202, {"Location": body["links"]["self"]}
@@ -97,8 +93,7 @@ def _enqueue(upload_id: int) -> None:
 def upload_state(upload_id: int):
     token = _bearer()
     upload = db.session.get(Upload, upload_id)
-    # A token sees its own uploads; the LA's extract token sees every upload of its LA.
-    if upload is None or (upload.token_id != token.id and token.school_id is not None):
+    if upload is None or not may_see_upload(token, upload):
         abort(404)
     return jsonify(_upload_json(upload))
 

@@ -29,7 +29,7 @@ from webapp.models import (
 )
 from webapp.models.base import utcnow
 from webapp.platform.audit import record
-from webapp.platform.mail import new_batch
+from webapp.platform.mail import new_batch, queue_email
 
 # -- publishing --------------------------------------------------------------------------
 
@@ -350,3 +350,24 @@ def history_subjects(session: Session, entries: Sequence[AuditEntry]) -> dict[tu
 def sims_items_for_report(session: Session, report_id: int) -> list[SimsItem]:
     return list(session.scalars(select(SimsItem).where(SimsItem.report_id == report_id)
                                 .order_by(SimsItem.id)))
+
+
+def la_team(session: Session, la_id: int) -> list[str]:
+    """The addresses of the LA's active officers and admins."""
+    return list(session.scalars(select(User.email).where(
+        User.la_id == la_id, User.role.in_(("la_officer", "la_admin")),
+        User.active.is_(True)).order_by(User.id)))
+
+
+def tell_la_team(session: Session, la_id: int, *, kind: str, subject: str, body: str
+                 ) -> str | None:
+    """Queue an email to the LA team (no pupil data: a link or a count). Returns the
+    batch, or ``None`` if the LA has nobody to tell; the caller commits and hands the
+    batch to the job queue (else the outbox sweep sends it within the minute)."""
+    recipients = la_team(session, la_id)
+    if not recipients:
+        return None
+    batch = new_batch()
+    queue_email(session, recipients=recipients, kind=kind, batch=batch, subject=subject,
+                body=body)
+    return batch

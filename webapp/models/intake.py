@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.models.base import UTCDateTime, utcnow
 
+if TYPE_CHECKING:
+    from webapp.models.org import LocalAuthority, School
 
-class ApiToken(db.Model):
+
+class ApiToken(Model):
     """A bearer token for a machine sender: one school's MIS export, or the LA's extract.
 
     Only a SHA-256 of the token is kept; ``prefix`` (its first characters) lets people
@@ -32,7 +36,8 @@ class ApiToken(db.Model):
     revoked_by: Mapped[str | None] = mapped_column(String(320))
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    school = relationship("School")
+    school: Mapped[School | None] = relationship("School")
+    la: Mapped[LocalAuthority] = relationship("LocalAuthority")
 
     @property
     def side(self) -> str:
@@ -43,7 +48,7 @@ class ApiToken(db.Model):
         return self.revoked_at is None
 
 
-class Upload(db.Model):
+class Upload(Model):
     """A file received through the API or the drop folder, imported by the job queue."""
 
     __tablename__ = "upload"
@@ -62,11 +67,17 @@ class Upload(db.Model):
     content: Mapped[bytes | None] = mapped_column(LargeBinary)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
-    summary: Mapped[dict | None] = mapped_column(JSON)
+    summary: Mapped[dict[str, object] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
+    # Tries at importing it, and when the latest began: an import that a dead worker or a
+    # locked database left unfinished is tried again, and after several tries "failed".
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    token: Mapped[ApiToken | None] = relationship("ApiToken")
 
 
-class CycleRun(db.Model):
+class CycleRun(Model):
     """One run of the weekly cycle: import what arrived, compare, publish or tell the LA."""
 
     __tablename__ = "cycle_run"
@@ -78,5 +89,5 @@ class CycleRun(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(10), default="running")
     trigger: Mapped[str] = mapped_column(String(20))
-    steps: Mapped[dict | None] = mapped_column(JSON)
+    steps: Mapped[dict[str, object] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)

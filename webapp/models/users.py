@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.models.base import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from webapp.models.org import LocalAuthority, School
 
 ROLES = ("school", "la_officer", "la_admin")
 
@@ -19,7 +23,7 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(16)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):  # type: ignore[misc]  # flask_login is untyped: UserMixin is Any
     __tablename__ = "user_account"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,9 +42,13 @@ class User(UserMixin, db.Model):
     # so that a code cannot be replayed.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_last_step: Mapped[int | None]
+    # Wrong codes in a row, counted per account (not per sign-in): enough of them lock the
+    # code step until ``code_locked_until``.
+    code_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    code_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    school = relationship("School")
-    la = relationship("LocalAuthority")
+    school: Mapped[School | None] = relationship("School")
+    la: Mapped[LocalAuthority] = relationship("LocalAuthority")
 
     @property
     def is_active(self) -> bool:  # flask-login
@@ -54,7 +62,7 @@ class User(UserMixin, db.Model):
         return self.role in ("la_officer", "la_admin")
 
 
-class PasswordReset(db.Model):
+class PasswordReset(Model):
     """A single-use "forgotten password" link; only a hash of its token is kept."""
 
     __tablename__ = "password_reset"

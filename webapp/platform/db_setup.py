@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from flask import has_request_context, request
 from sqlalchemy import event
@@ -28,14 +31,29 @@ def _on_connect(dbapi_connection, _record):
     cur.close()
 
 
+_writing: ContextVar[bool] = ContextVar("writing", default=False)
+
+
+@contextmanager
+def write_transactions() -> Iterator[None]:
+    """Outside a request (the job worker, the CLI): transactions begun in this block take
+    SQLite's write lock at once, as a request that changes data does."""
+    token = _writing.set(True)
+    try:
+        yield
+    finally:
+        _writing.reset(token)
+
+
 @event.listens_for(Engine, "begin")
 def _on_begin(conn):
     if conn.dialect.name != "sqlite":
         return
-    # A request that changes data takes the write lock when its transaction starts:
-    # a deferred transaction that read first and then tries to write can fail at once
-    # with "database is locked" (SQLITE_BUSY_SNAPSHOT) instead of waiting its turn.
-    if has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS"):
+    # A request (or a job) that changes data takes the write lock when its transaction
+    # starts: a deferred transaction that read first and then tries to write can fail at
+    # once with "database is locked" (SQLITE_BUSY_SNAPSHOT) instead of waiting its turn.
+    if _writing.get() or (has_request_context()
+                          and request.method not in ("GET", "HEAD", "OPTIONS")):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
     else:
         conn.exec_driver_sql("BEGIN")

@@ -64,10 +64,10 @@ def run_cycle_now(*, academic_year: int | None = None, week: int | None = None,
     from sqlalchemy import select
 
     from webapp.b2b.intake.cycle import run_cycle
-    from webapp.b2b.la_desk import publish
+    from webapp.b2b.la_desk import publish, tell_la_team
     from webapp.b2b.weeks import academic_year_of
-    from webapp.models import User
-    from webapp.platform.mail import batch_ids, new_batch, queue_email
+    from webapp.models import LocalAuthority
+    from webapp.platform.mail import batch_ids
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     today = date.today()
@@ -80,17 +80,16 @@ def run_cycle_now(*, academic_year: int | None = None, week: int | None = None,
         return len(result.reports)
 
     def tell_la(n: int) -> None:
-        officers = db.session.scalars(select(User.email).where(
-            User.role.in_(("la_officer", "la_admin")), User.active.is_(True))).all()
-        if officers:
-            batch = new_batch()
-            queue_email(db.session, recipients=officers, kind="cycle", batch=batch,
-                        subject=f"B2B week {week}: {n} reports ready to publish",
-                        body=(f"The weekly comparison for week {week} has run. {n} school "
-                              "reports are drafts waiting to be published (auto-publish is "
-                              "off).\n\nSign in to publish them."))
+        for la_id in db.session.scalars(select(LocalAuthority.id)):
+            batch = tell_la_team(
+                db.session, la_id, kind="cycle",
+                subject=f"B2B week {week}: {n} reports ready to publish",
+                body=(f"The weekly comparison for week {week} has run. {n} school reports "
+                      "are drafts waiting to be published (auto-publish is off).\n\n"
+                      "Sign in to publish them."))
             db.session.commit()
-            enqueue_emails(batch_ids(db.session, batch))
+            if batch:
+                enqueue_emails(batch_ids(db.session, batch))
 
     drop = app.config.get("B2B_DROP_DIR")
     return run_cycle(db.session, academic_year=year, week=week, trigger=trigger,

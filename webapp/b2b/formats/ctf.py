@@ -7,7 +7,7 @@ once read.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO
 
 from lxml import etree
@@ -108,7 +108,8 @@ def _text(el: etree._Element | None) -> str | None:
     return "".join(el.itertext())
 
 
-def _formed(node: etree._Element, form, element: str, where: str) -> str | None:
+def _formed(node: etree._Element, form: Callable[[str], str], element: str,
+            where: str) -> str | None:
     """An element's text in its stored form, or the file refused naming the element."""
     raw = (node.text or "") if len(node) == 0 else "".join(node.itertext())
     try:
@@ -117,7 +118,7 @@ def _formed(node: etree._Element, form, element: str, where: str) -> str | None:
         raise ImportRefused(f"<{element}> {e}", where) from None
 
 
-def _parser_events(source: IO[bytes]) -> etree.iterparse:
+def _parser_events(source: IO[bytes]) -> etree.iterparse[tuple[str, etree._Element]]:
     # Only the elements we act on reach Python: most of a file's events stay in libxml2.
     return etree.iterparse(
         source,
@@ -157,6 +158,9 @@ def read_ctf(source: IO[bytes]) -> Iterator[ParsedPupil]:
             name = _local(el.tag)
             parent = el.getparent()
             if name == "Header" and parent is not None and parent.getparent() is None:
+                if school is not None:
+                    raise ImportRefused("a CTF file has one <Header>: this is a second one",
+                                        f"<Header> (line {el.sourceline})")
                 school = _read_header(el)
             elif (name == "Pupil" and parent is not None
                   and _local(parent.tag) == "CTFpupilData"):

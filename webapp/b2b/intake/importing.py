@@ -58,6 +58,43 @@ CHUNK = 2000
 Progress = Callable[[int], None]
 
 
+class OutOfScope(ImportRefused):
+    """The file names a school its sender may not write (a school's token and another
+    school, an LA's token and another LA's school, a school's file naming two schools)."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which schools one file may write. The importer checks every school the file names
+    (its header, every CSV row) as it reads them, inside the file's transaction: the one
+    reading of the file that stores it is the one that decides its school.
+
+    ``laestab``: that school only (a school's upload token). ``la_number``: that LA's
+    schools only (an LA's token, the drop folder). ``one_school``: all of the file's
+    pupils at one school (a school's own MIS export). The default, no limit, is for the
+    LA's officers at the command line.
+    """
+
+    laestab: str | None = None
+    la_number: str | None = None
+    one_school: bool = False
+
+    def check(self, laestab: str, seen: dict[str, int], where: str | None) -> None:
+        """Refuse ``laestab`` if this scope does not cover it (``seen``: schools so far)."""
+        if self.laestab is not None and laestab != self.laestab:
+            raise OutOfScope(f"the file names school {laestab}; this upload may only send "
+                             f"school {self.laestab}'s data", where)
+        if self.la_number is not None and laestab[:3] != self.la_number:
+            raise OutOfScope(f"the file names school {laestab}, which is not a school of "
+                             f"LA {self.la_number}", where)
+        if self.one_school and seen and laestab not in seen:
+            raise OutOfScope(f"the file names more than one school ({min(seen)} and "
+                             f"{laestab}); a school's file holds its own pupils only", where)
+
+
+ANY_SCHOOL = Scope()
+
+
 @dataclass
 class ImportSummary:
     """What an import did, for the CLI, the API and the audit log."""
@@ -74,6 +111,7 @@ class ImportSummary:
     schools_created: list[str] = field(default_factory=list)
     duplicate_of: int | None = None
     error: str | None = None
+    out_of_scope: bool = False  # refused for naming a school the sender may not write
 
     @property
     def ok(self) -> bool:
@@ -111,8 +149,10 @@ def import_file(
     file_name: str,
     actor: str = "system",
     progress: Progress | None = None,
+    scope: Scope = ANY_SCHOOL,
 ) -> ImportSummary:
-    """Import one file's bytes for ``side`` (``"school"`` or ``"la"``).
+    """Import one file's bytes for ``side`` (``"school"`` or ``"la"``), writing only
+    schools that ``scope`` covers (a school it does not cover refuses the whole file).
 
     The format is taken from the content. Importing the same file twice changes nothing
     (and the summary names the earlier batch with the same SHA-256). Commits on success;
@@ -125,9 +165,9 @@ def import_file(
     if fmt and len(data) >= PARSE_AHEAD_BYTES:
         with ParseAhead() as ahead:
             return _import(session, data, side=side, file_name=file_name, actor=actor,
-                           progress=progress, ticket=ahead.submit(fmt, data))
+                           progress=progress, ticket=ahead.submit(fmt, data), scope=scope)
     return _import(session, data, side=side, file_name=file_name, actor=actor,
-                   progress=progress)
+                   progress=progress, scope=scope)
 
 
 def import_files(
@@ -136,6 +176,7 @@ def import_files(
     *,
     side: str,
     actor: str = "system",
+    scope: Scope = ANY_SCHOOL,
 ) -> Iterator[ImportSummary]:
     """Import several files, each exactly as :func:`import_file` would (one transaction
     each, in the order given), yielding each one's summary.
@@ -166,7 +207,7 @@ def import_files(
                 return
             name, data, ticket = window.popleft()
             yield _import(session, data, side=side, file_name=name, actor=actor,
-                          ticket=ticket)
+                          ticket=ticket, scope=scope)
 
 
 def _pupils_format(data: bytes) -> str | None:
@@ -187,10 +228,11 @@ def _import(
     actor: str,
     progress: Progress | None = None,
     ticket: Ticket | None = None,
+    scope: Scope = ANY_SCHOOL,
 ) -> ImportSummary:
     try:
         return _import_here(session, data, side=side, file_name=file_name, actor=actor,
-                            progress=progress, ticket=ticket)
+                            progress=progress, ticket=ticket, scope=scope)
     finally:
         if ticket is not None:
             ticket.finish()
@@ -205,6 +247,7 @@ def _import_here(
     actor: str,
     progress: Progress | None,
     ticket: Ticket | None,
+    scope: Scope,
 ) -> ImportSummary:
     summary = ImportSummary(file_name=file_name, side=side)
     sha = hashlib.sha256(data).hexdigest()
@@ -227,7 +270,7 @@ def _import_here(
         session.flush()
         summary.batch_id = batch.id
         stream = io.BufferedReader(CountingReader(io.BytesIO(data), progress))
-        importer = _Importer(session, side, batch, summary)
+        importer = _Importer(session, side, batch, summary, scope)
         with old_objects_frozen():
             importer.run(stream, ticket.pupils(progress) if ticket is not None else None)
         batch.read_count = summary.read
@@ -247,6 +290,7 @@ def _import_here(
         # Printable and bounded: a message may quote a column name from a hostile file.
         summary.error = "".join(ch if ch.isprintable() else "?" for ch in str(e))[:2000]
         summary.refused = max(summary.refused, 1)
+        summary.out_of_scope = isinstance(e, OutOfScope)
         summary.new = summary.changed = summary.unchanged = 0
         summary.schools_created = []
         refused = ImportBatch(side=side, file_name=file_name[:255], sha256=sha,
@@ -452,8 +496,10 @@ def _chunks(it: Iterable, n: int) -> Iterator[list]:
 
 
 class _Importer:
-    def __init__(self, session: Session, side: str, batch: ImportBatch, summary: ImportSummary):
+    def __init__(self, session: Session, side: str, batch: ImportBatch, summary: ImportSummary,
+                 scope: Scope = ANY_SCHOOL):
         self.s = session
+        self.scope = scope
         self.side = side
         self.batch = batch
         self.summary = summary
@@ -474,10 +520,11 @@ class _Importer:
             self._attendance(read_attendance_csv(stream))
 
     # -- schools --------------------------------------------------------------------
-    def school_id(self, ref: SchoolRef) -> int:
+    def school_id(self, ref: SchoolRef, where: str | None = None) -> int:
         sid = self.schools.get(ref.laestab)
         if sid is not None:
             return sid
+        self.scope.check(ref.laestab, self.schools, where)
         # Columns, not the entity: loading the School object cost more than the query.
         found = self.s.execute(select(School.id, School.name_is_placeholder)
                                .where(School.laestab == ref.laestab)).first()
@@ -525,7 +572,7 @@ class _Importer:
                 values = tuple(map(items.get, RECORD_ITEMS))
                 if _too_long(values) or not items.keys() <= _ITEM_SET:
                     _check_lengths(items, _PUPIL_LENGTHS, p.where)
-                sid = self.school_id(p.school)
+                sid = self.school_id(p.school, p.where)
                 keyed.append((sid, self.record_key(sid, items), values, p))
             existing = writer.existing({k[0] for k in keyed}, {k[1] for k in keyed})
             inserts, updates, with_attendance = [], [], []
@@ -608,7 +655,7 @@ class _Importer:
 
     # -- companion CSVs ---------------------------------------------------------------
     def _pupil_id_for(self, ref: SchoolRef, upn: str, where: str) -> int:
-        sid = self.school_id(ref)
+        sid = self.school_id(ref, where)
         pid = self.s.scalar(select(PupilRecord.id).where(
             PupilRecord.side == self.side, PupilRecord.school_id == sid,
             PupilRecord.record_key == upn))

@@ -6,82 +6,32 @@ No Flask request in here: the API views, the job queue and the CLI call these.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import shutil
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from lxml import etree
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from webapp.b2b.formats import ImportRefused, sniff
-from webapp.b2b.intake.importing import import_file
-from webapp.models import ApiToken, ImportBatch, Upload
+from webapp.b2b.intake.importing import Scope, import_file
+from webapp.b2b.la_desk import tell_la_team
+from webapp.models import ApiToken, ImportBatch, LocalAuthority, Upload
 from webapp.models.base import utcnow
 from webapp.platform.audit import record
-
-# -- tokens -------------------------------------------------------------------------------
-
-
-
-
-
-
+from webapp.platform.db_setup import write_transactions
 
 # -- uploads ------------------------------------------------------------------------------
 
-class WrongSchool(Exception):
-    """A school's token sent a file naming another school."""
-
-
-def schools_named(data: bytes) -> set[str] | None:
-    """The LAESTABs a file names (CTF header, or the CSVs' laestab column), or ``None``
-    when the file cannot be read that far: the importer will then refuse it with the
-    reason."""
-    try:
-        fmt = sniff(data[:4096])
-    except ImportRefused:
-        return None
-    if fmt == "ctf":
-        try:
-            for _event, el in etree.iterparse(
-                    io.BytesIO(data), events=("end",), tag=("{*}Header",),
-                    resolve_entities=False, load_dtd=False, no_network=True,
-                    huge_tree=False):
-                if el.getroottree().docinfo.doctype:
-                    return None
-                lea = el.findtext("{*}SourceSchool/{*}LEA") or ""
-                estab = el.findtext("{*}SourceSchool/{*}Estab") or ""
-                return {lea.strip() + estab.strip()}
-        except etree.XMLSyntaxError:
-            return None
-        return None
-    try:
-        rows = csv.reader(io.StringIO(data.decode("utf-8-sig")))
-        header = [h.strip().lower() for h in next(rows)]
-        col = header.index("laestab")
-        return {r[col].strip() for r in rows if len(r) > col and r[col].strip()}
-    except (UnicodeDecodeError, StopIteration, ValueError, csv.Error):
-        return None
-
-
 def receive_upload(session: Session, token: ApiToken, data: bytes, file_name: str,
                    *, source: str = "api") -> Upload:
-    """Store a file for the job queue to import. A school's token may only send files
-    naming its own school: otherwise :class:`WrongSchool` is raised and nothing is kept
-    (the attempt is logged). Commits."""
+    """Store a file for the job queue to import. Which schools it may write is the
+    token's (:func:`upload_scope`), checked by the importer as it reads. Commits."""
     token.last_used_at = utcnow()
-    if token.school_id is not None:
-        named = schools_named(data)
-        own = token.school.laestab if token.school else None
-        if named is not None and named != {own}:
-            record(session, f"token:{token.prefix}", "upload.refused_wrong_school", token,
-                   school_id=token.school_id, after={"size": len(data)})
-            session.commit()
-            raise WrongSchool("the file names another school")
     upload = Upload(source=source, token_id=token.id, side=token.side,
                     school_id=token.school_id, file_name=(file_name or "upload")[:255],
                     size=len(data), sha256=hashlib.sha256(data).hexdigest(), content=data)
@@ -93,18 +43,75 @@ def receive_upload(session: Session, token: ApiToken, data: bytes, file_name: st
     return upload
 
 
-def process_upload(session: Session, upload_id: int) -> Upload | None:
-    """Import a queued upload (once: a second call finds it no longer queued)."""
+def uploads_of_la(la_id: int) -> Select[tuple[Upload]]:
+    """The uploads sent with the LA's own tokens (never another LA's)."""
+    return select(Upload).join(ApiToken, Upload.token_id == ApiToken.id).where(
+        ApiToken.la_id == la_id)
+
+
+def may_see_upload(token: ApiToken, upload: Upload) -> bool:
+    """A school's token sees its own uploads; an LA's token every upload of its own LA."""
+    if upload.token_id == token.id:
+        return True
+    sender = upload.token
+    return token.school_id is None and sender is not None and sender.la_id == token.la_id
+
+
+def upload_scope(session: Session, upload: Upload) -> Scope:
+    """The schools an upload may write: a school's token its own school; an LA's token
+    its own LA's schools (never another LA's)."""
+    token = session.get(ApiToken, upload.token_id) if upload.token_id else None
+    if token is None:
+        return Scope(laestab="") if upload.side == "school" else Scope(la_number="")
+    if token.school is not None:
+        return Scope(laestab=token.school.laestab)
+    return Scope(la_number=token.la.la_number)
+
+
+# Tries of one upload before it is marked failed (each try itself retries a busy
+# database with these back-offs, in seconds), and how long an import may run before the
+# sweep takes it for one a dead worker left behind.
+MAX_ATTEMPTS = 3
+BUSY_BACKOFF = (0.25, 0.5, 1.0, 2.0, 4.0)
+STALLED_AFTER = timedelta(minutes=30)
+
+
+def _reason(e: BaseException) -> str:
+    """A database error in words fit for a status page: the driver's first line, never
+    the statement or its parameters (which may hold pupil data)."""
+    first = str(getattr(e, "orig", None) or e).strip().splitlines() or ["error"]
+    return f"{type(getattr(e, 'orig', None) or e).__name__}: {first[0][:200]}"
+
+
+def process_upload(session: Session, upload_id: int,
+                   sleep: Callable[[float], None] = time.sleep) -> Upload | None:
+    """Import a queued upload (once: a second call finds it no longer queued).
+
+    A database that is busy or goes away is waited for and tried again (``BUSY_BACKOFF``);
+    if it still fails, the upload goes back to the queue for the sweep, and after
+    ``MAX_ATTEMPTS`` tries it is marked failed with the reason and the LA team is told.
+    """
     claimed = session.execute(
         update(Upload).where(Upload.id == upload_id, Upload.status == "queued")
-        .values(status="importing")).rowcount
+        .values(status="importing", attempts=Upload.attempts + 1, started_at=utcnow())
+        ).rowcount
     session.commit()
     upload = session.get(Upload, upload_id)
     if not claimed or upload is None:
         return upload
-    data = upload.content or b""
-    summary = import_file(session, data, side=upload.side, file_name=upload.file_name,
-                          actor=f"upload:{upload.id}")
+    data, scope = upload.content or b"", upload_scope(session, upload)
+    for delay in (*BUSY_BACKOFF, None):
+        try:
+            with write_transactions():
+                summary = import_file(session, data, side=upload.side,
+                                      file_name=upload.file_name, actor=f"upload:{upload.id}",
+                                      scope=scope)
+            break
+        except DBAPIError as e:
+            session.rollback()
+            if delay is None:
+                return give_back(session, upload_id, _reason(e))
+            sleep(delay)
     upload = session.get(Upload, upload_id)
     upload.status = "imported" if summary.ok else "refused"
     upload.summary = {k: summary.as_dict()[k] for k in
@@ -114,10 +121,56 @@ def process_upload(session: Session, upload_id: int) -> Upload | None:
     upload.import_batch_id = summary.batch_id
     upload.processed_at = utcnow()
     upload.content = None  # the data now lives in the pupil records (or was refused)
-    record(session, "system", f"upload.{upload.status}", upload, school_id=upload.school_id,
+    action = "refused_wrong_school" if summary.out_of_scope else upload.status
+    record(session, "system", f"upload.{action}", upload, school_id=upload.school_id,
            after={"status": upload.status, "batch": summary.batch_id})
     session.commit()
     return upload
+
+
+def give_back(session: Session, upload_id: int, reason: str) -> Upload | None:
+    """An import that did not finish: back to the queue, or after ``MAX_ATTEMPTS`` tries
+    failed, with the reason, and the LA team told. Commits."""
+    upload = session.get(Upload, upload_id)
+    if upload is None:
+        return None
+    before = upload.status
+    if upload.attempts >= MAX_ATTEMPTS:
+        upload.status, upload.processed_at = "failed", utcnow()
+        upload.error = f"Not imported after {upload.attempts} tries: {reason}"
+        sender = upload.token
+        if sender is not None:
+            tell_la_team(session, sender.la_id, kind="upload_failed",
+                         subject=f"An upload could not be imported ({upload.file_name})",
+                         body=(f"Upload {upload.id} ({upload.file_name}, received "
+                               f"{upload.received_at:%d/%m/%Y %H:%M}) could not be "
+                               f"imported after {upload.attempts} tries.\n\nReason: "
+                               f"{reason}\n\nThe file is kept: ask the sender to send it "
+                               "again, or see the Weekly cycle page.\n"))
+    else:
+        upload.status, upload.error = "queued", f"Will be tried again: {reason}"
+    record(session, "system", f"upload.{'failed' if upload.status == 'failed' else 'retry'}",
+           upload, school_id=upload.school_id, before={"status": before},
+           after={"status": upload.status, "attempts": upload.attempts})
+    session.commit()
+    return upload
+
+
+def recover_stalled(session: Session, now: datetime | None = None) -> int:
+    """Imports left "importing" longer than ``STALLED_AFTER`` (a worker died or was
+    killed mid-import) go back to the queue, or fail after ``MAX_ATTEMPTS``. Commits."""
+    cutoff = (now or utcnow()) - STALLED_AFTER
+    ids = list(session.scalars(select(Upload.id).where(
+        Upload.status == "importing", Upload.started_at < cutoff)))
+    for uid in ids:
+        give_back(session, uid, "the import did not finish (the job worker stopped)")
+    return len(ids)
+
+
+def failed_uploads(session: Session, la_id: int, limit: int = 20) -> list[Upload]:
+    """The LA's uploads that could not be imported, newest first (the cycle page)."""
+    return list(session.scalars(uploads_of_la(la_id).where(Upload.status == "failed")
+                                .order_by(Upload.id.desc()).limit(limit)))
 
 
 def queued_upload_ids(session: Session) -> list[int]:
@@ -126,7 +179,9 @@ def queued_upload_ids(session: Session) -> list[int]:
 
 
 def process_queued(session: Session) -> int:
-    """Import everything still queued (the queue was down, or a worker died)."""
+    """Import everything still queued (the queue was down, or a worker died), after
+    giving back the imports a dead worker left unfinished."""
+    recover_stalled(session)
     ids = queued_upload_ids(session)
     for uid in ids:
         process_upload(session, uid)
@@ -142,13 +197,24 @@ class DropResult:
     reason: str | None = None
 
 
+def drop_scope(session: Session, side: str, la_number: str | None = None) -> Scope:
+    """What a drop-folder file may write: the LA's schools only (``la_number``, or the one
+    LA held here), and a ``school/`` file one school only (a school's own export)."""
+    if la_number is None:
+        held = session.scalars(select(LocalAuthority.la_number).limit(2)).all()
+        la_number = held[0] if len(held) == 1 else None
+    return Scope(la_number=la_number, one_school=side == "school")
+
+
 def scan_drop_folder(session: Session, root: Path, *, min_age_seconds: float = 5.0,
-                     now: float | None = None) -> list[DropResult]:
+                     now: float | None = None, la_number: str | None = None
+                     ) -> list[DropResult]:
     """Import the files waiting in the drop folder and move each to ``processed/`` or
     ``refused/`` (with ``<name>.reason.txt`` beside a refused one).
 
-    Files in ``school/`` (or at the top level) are the schools' data; files in ``la/`` are
-    the LA's. A file whose SHA-256 was imported before is not imported again. Files
+    Files in ``school/`` (or at the top level) are the schools' data, each file one
+    school's; files in ``la/`` are the LA's. Either may write only the LA's own schools
+    (:func:`drop_scope`). A file whose SHA-256 was imported before is not imported again. Files
     younger than ``min_age_seconds`` may still be being written and wait for the next run.
     """
     import time
@@ -163,11 +229,11 @@ def scan_drop_folder(session: Session, root: Path, *, min_age_seconds: float = 5
                 continue
             if now - path.stat().st_mtime < min_age_seconds:
                 continue
-            out.append(_take(session, root, side, path))
+            out.append(_take(session, root, side, path, drop_scope(session, side, la_number)))
     return out
 
 
-def _take(session: Session, root: Path, side: str, path: Path) -> DropResult:
+def _take(session: Session, root: Path, side: str, path: Path, scope: Scope) -> DropResult:
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     seen = session.scalar(select(ImportBatch.id).where(
@@ -175,7 +241,8 @@ def _take(session: Session, root: Path, side: str, path: Path) -> DropResult:
     if seen is not None:
         _move(path, root / "processed")
         return DropResult(path.name, "duplicate", f"already imported (batch {seen})")
-    summary = import_file(session, data, side=side, file_name=path.name, actor="drop-folder")
+    summary = import_file(session, data, side=side, file_name=path.name, actor="drop-folder",
+                          scope=scope)
     if summary.ok:
         _move(path, root / "processed")
         return DropResult(path.name, "imported")
