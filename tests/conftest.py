@@ -1,10 +1,15 @@
 """Fixtures: a fresh, migrated database per test (SQLite by default; PostgreSQL when
-``TEST_DATABASE_URL`` is set), the app, its test client and CLI runner."""
+``TEST_DATABASE_URL`` is set), the app, its test client and CLI runner, and the fixtures
+several test packages share (the school's seed report, a real SMTP server, a consumer).
+Plain helpers and data builders live in ``tests.factories`` and ``tests.readback``."""
 
 from __future__ import annotations
 
+import email
 import os
 import shutil
+import socket
+from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
@@ -180,9 +185,6 @@ def csrf(client):
     return _token
 
 
-HX = {"HX-Request": "true"}
-
-
 @pytest.fixture
 def rendered(app):
     """The names of the templates each request renders (flask.template_rendered)."""
@@ -209,3 +211,53 @@ def consumer(app, tmp_path):
     yield c
     c.stop(graceful=True)
     jobs.use_app(None)
+
+
+# -- real SMTP on loopback (aiosmtpd) -----------------------------------------------------
+
+class Inbox:
+    """An aiosmtpd handler keeping every message it accepts."""
+
+    def __init__(self):
+        self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        msg = email.message_from_bytes(envelope.content, policy=default_policy)
+        self.messages.append((list(envelope.rcpt_tos), msg))
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SmtpServer:
+    def __init__(self, port: int):
+        self.port = port
+        self.inbox = Inbox()
+        self.controller = None
+
+    def start(self):
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp(app):
+    """An SMTP server on a free loopback port, the app configured to send to it; not
+    running until the test calls ``smtp.start()`` (so a test can begin with an outage)."""
+    server = SmtpServer(_free_port())
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port,
+                      MAIL_SUPPRESS_SEND=False, MAIL_RETRY_SECONDS=0.5,
+                      B2B_BASE_URL="https://b2b.example.test")
+    yield server
+    server.stop()

@@ -9,13 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from tests.factories import make_school, make_user
+from tests.factories import form_csrf, make_school, make_user, wait_for
 from webapp.models import AuditEntry, User
-
-
-def _csrf(client, url):
-    return re.search(r'name="csrf_token" value="([^"]+)"',
-                     client.get(url).get_data(as_text=True))[1]
 
 
 def _last_email(app):
@@ -24,15 +19,18 @@ def _last_email(app):
     return email.message_from_bytes(files[-1].read_bytes(), policy=default_policy)
 
 
-def test_admin_invites_school_staff_who_sets_a_password(app, client, session, login_as):
+def test_admin_invites_school_staff_who_sets_a_password(app, client, session, login_as,
+                                                        consumer):
     school = make_school(session)
     login_as(make_user(session, role="la_admin", email="admin@la.test"))
-    token = _csrf(client, "/la/users/")
+    token = form_csrf(client, "/la/users/")
     r = client.post("/la/users/", data={"csrf_token": token, "email": "Bursar@greenabbey.sch.uk",
                                         "name": "Pat Bursar", "where": str(school.id)})
     assert r.status_code == 302
     user = session.scalar(select(User).where(User.email == "bursar@greenabbey.sch.uk"))
     assert user.school_id == school.id and user.password_hash is None
+    outbox = Path(app.config["MAIL_OUTBOX_DIR"])
+    assert wait_for(lambda: list(outbox.glob("*.eml")))  # sent by the worker
     msg = _last_email(app)
     assert msg["To"] == "bursar@greenabbey.sch.uk"
     link = re.search(r"http\S+/reset-password/\S+", msg.get_body().get_content())[0]
@@ -47,7 +45,7 @@ def test_admin_invites_school_staff_who_sets_a_password(app, client, session, lo
 def test_duplicate_invite_is_an_error_on_the_page(client, session, login_as):
     make_school(session)
     login_as(make_user(session, role="la_admin", email="admin@kent.gov.uk"))
-    token = _csrf(client, "/la/users/")
+    token = form_csrf(client, "/la/users/")
     r = client.post("/la/users/", data={"csrf_token": token, "email": "Admin@kent.gov.uk",
                                         "name": "Again", "where": "la_officer"})
     assert r.status_code == 422
@@ -64,7 +62,7 @@ def test_disabling_ends_the_sessions_at_once(app, session, login_as):
     admin_client = app.test_client()
     with admin_client.session_transaction() as s:
         s["_user_id"] = make_user(session, role="la_admin", email="admin@la.test").get_id()
-    token = _csrf(admin_client, "/la/users/")
+    token = form_csrf(admin_client, "/la/users/")
     assert admin_client.post(f"/la/users/{staff.id}/active",
                              data={"csrf_token": token}).status_code == 302
     r = victim_client.get("/school/")

@@ -6,20 +6,15 @@ import re
 
 from sqlalchemy import select
 
-from tests.factories import make_school, make_user
+from tests.factories import form_csrf, make_school, make_user
 from webapp.auth.api_tokens import token_for
 from webapp.models import ApiToken
-
-
-def _csrf(client, url):
-    html = client.get(url).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def test_admin_creates_sees_once_and_revokes(client, session, login_as):
     school = make_school(session)
     login_as(make_user(session, role="la_admin", email="admin@la.test"))
-    token = _csrf(client, "/la/tokens/")
+    token = form_csrf(client, "/la/tokens/")
     r = client.post("/la/tokens/", data={"csrf_token": token, "scope": str(school.id),
                                          "label": "SIMS export"})
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
@@ -58,7 +53,7 @@ def test_cycle_page_toggle_and_run(client, session, login_as, app):
     login_as(make_user(session, role="la_admin", email="admin@la.test"))
     page = client.get("/la/cycle/")
     assert page.status_code == 200 and "Publishes by itself" in page.get_data(as_text=True)
-    token = _csrf(client, "/la/cycle/")
+    token = form_csrf(client, "/la/cycle/")
     assert client.post("/la/cycle/auto-publish", data={"csrf_token": token}).status_code == 302
     session.refresh(school.la)
     assert school.la.auto_publish is True
@@ -71,5 +66,5 @@ def test_cycle_toggle_is_for_admins(client, session, login_as):
     make_school(session)
     login_as(make_user(session, role="la_officer", email="officer@la.test"))
     assert client.get("/la/cycle/").status_code == 200
-    token = _csrf(client, "/la/cycle/")
+    token = form_csrf(client, "/la/cycle/")
     assert client.post("/la/cycle/auto-publish", data={"csrf_token": token}).status_code == 403

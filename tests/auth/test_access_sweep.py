@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.factories import import_csv, import_ctf, make_school, make_user, pupil
+from tests.factories import WEEK, YEAR, import_csv, import_ctf, make_school, make_user, pupil
 from webapp.auth.api_tokens import create_token
 from webapp.b2b.amendments.receive import receive_report
 from webapp.b2b.comparison.refresh import refresh_reports
@@ -18,7 +18,7 @@ from webapp.models import AmendmentTask, Difference, Report, ReportSubmission
 # Open to anyone (sign-in and its helpers, the API's own description, static files).
 PUBLIC = {"static", "auth.sign_in", "auth.forgotten_password", "auth.reset_password",
           "auth.index", "api.openapi", "auth.sign_out", "twofactor.code"}
-# Bearer-token routes: covered by tests/test_api.py (401 without a token).
+# Bearer-token routes: covered by tests/api/test_uploads.py (401 without a token).
 TOKEN_ROUTES = {"api.create_upload", "api.upload_state"}
 # Routes for school staff only.
 SCHOOL_ROUTES_PREFIX = "school."
@@ -29,7 +29,6 @@ ADMIN_ONLY = {"tokens.index", "tokens.create", "tokens.revoke", "cycle.auto_publ
 SHARED = {"exports.report_as_pdf", "exports.report_as_docx", "exports.sims_return_file",
           "exports.sims_return_list"}
 
-YEAR, WEEK = 2025, 17
 SECRET_WORDS = ("Bloggs", "X886111110001")
 
 

@@ -8,21 +8,17 @@ import time
 import pyotp
 from sqlalchemy import select
 
-from tests.factories import PASSWORD, make_school, make_user
+from tests.factories import PASSWORD, form_csrf, make_school, make_user
 from webapp.models import User
-
-
-def _csrf(client, url):
-    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"',
-                     client.get(url).get_data(as_text=True))[1]
 
 
 def _turn_on(client, session, officer):
     page = client.get("/account/two-factor").get_data(as_text=True)
     secret = re.search(r"<code>([A-Z2-7]{32})</code>", page)[1]
     assert "<svg" in page  # the QR code to scan
-    r = client.post("/account/two-factor", data={"csrf_token": _csrf(client, "/account/two-factor"),
-                                                 "code": pyotp.TOTP(secret).now()})
+    token = form_csrf(client, "/account/two-factor")
+    r = client.post("/account/two-factor",
+                    data={"csrf_token": token, "code": pyotp.TOTP(secret).now()})
     assert r.status_code == 302
     session.expire_all()
     assert session.get(User, officer.id).totp_secret == secret
@@ -34,11 +30,11 @@ def test_set_up_then_sign_in_needs_the_code(app, client, session, login_as):
     login_as(officer)
     secret = _turn_on(client, session, officer)
     fresh = app.test_client()
-    r = fresh.post("/sign-in", data={"csrf_token": _csrf(fresh, "/sign-in"),
+    r = fresh.post("/sign-in", data={"csrf_token": form_csrf(fresh, "/sign-in"),
                                      "email": officer.email, "password": PASSWORD})
     assert r.status_code == 302 and r.headers["Location"].endswith("/sign-in/code")
     assert fresh.get("/la/").status_code == 302  # not signed in yet
-    token = _csrf(fresh, "/sign-in/code")
+    token = form_csrf(fresh, "/sign-in/code")
     assert fresh.post("/sign-in/code", data={"csrf_token": token,
                                              "code": "000000"}).status_code == 400
     # The setup used this time-step's code; the next step's code is also accepted.
@@ -48,9 +44,9 @@ def test_set_up_then_sign_in_needs_the_code(app, client, session, login_as):
     assert fresh.get("/la/").status_code == 200
     # The same code again (someone looking over a shoulder) does not work.
     again = app.test_client()
-    again.post("/sign-in", data={"csrf_token": _csrf(again, "/sign-in"),
+    again.post("/sign-in", data={"csrf_token": form_csrf(again, "/sign-in"),
                                  "email": officer.email, "password": PASSWORD})
-    assert again.post("/sign-in/code", data={"csrf_token": _csrf(again, "/sign-in/code"),
+    assert again.post("/sign-in/code", data={"csrf_token": form_csrf(again, "/sign-in/code"),
                                              "code": code}).status_code == 400
 
 
@@ -59,8 +55,8 @@ def test_wrong_setup_code_changes_nothing_and_school_users_have_no_page(client, 
     officer = make_user(session, role="la_officer", email="officer@kent.gov.uk")
     login_as(officer)
     client.get("/account/two-factor")
-    r = client.post("/account/two-factor", data={"csrf_token": _csrf(client, "/account/two-factor"),
-                                                 "code": "123456"})
+    token = form_csrf(client, "/account/two-factor")
+    r = client.post("/account/two-factor", data={"csrf_token": token, "code": "123456"})
     assert r.status_code == 400
     assert "govuk-error-summary" in r.text and 'href="#code"' in r.text
     assert session.scalar(select(User.totp_secret).where(User.id == officer.id)) is None

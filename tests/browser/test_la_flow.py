@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from tests.factories import PASSWORD
-from tests.test_amendments import _la_record, sent_seed_report
+from tests.factories import PASSWORD, la_record, sent_seed_report
 from webapp.extensions import db
 from webapp.models import AmendmentTask, Report
 
@@ -117,7 +116,7 @@ def test_receive_work_the_queue_and_close(app, session, live_server, page, artif
 
     db.session.remove()
     assert db.session.get(Report, report_id).status == "closed"
-    assert _la_record(db.session, school_id, "10001").forename == "Joe"
-    assert _la_record(db.session, school_id, "10003").forename == "James"
+    assert la_record(db.session, school_id, "10001").forename == "Joe"
+    assert la_record(db.session, school_id, "10003").forename == "James"
     statuses = sorted(db.session.scalars(select(AmendmentTask.status)))
     assert statuses == ["done", "done", "rejected"]

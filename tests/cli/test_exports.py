@@ -7,16 +7,15 @@ import io
 import docx
 from pypdf import PdfReader
 
-from tests.export_fixtures import seed_report
-from tests.factories import import_csv, import_ctf
-from tests.test_exports import flat, pdf_text, png_of_page
+from tests.factories import decided_seed_report, import_csv, import_ctf
+from tests.readback import flat, pdf_text, png_of_page
 from webapp.b2b.comparison.refresh import refresh_reports
 from webapp.demo.synth import make_school
 from webapp.exports.printed import EMPTY, TICKED
 
 
 def test_export_writes_pdf_and_docx(session, runner, tmp_path):
-    seed_report(session)
+    decided_seed_report(session)
     pdf, word = tmp_path / "r.pdf", tmp_path / "r.docx"
     result = runner.invoke(args=["b2b", "export", "8861111", "--week", "17", "--year", "2025",
                                  "--pdf", str(pdf), "--docx", str(word)])
@@ -30,7 +29,7 @@ def test_export_writes_pdf_and_docx(session, runner, tmp_path):
 
 
 def test_export_refuses_unknown_school_and_week(session, runner, tmp_path):
-    seed_report(session, hard=False)
+    decided_seed_report(session, hard=False)
     out = str(tmp_path / "x.pdf")
     r = runner.invoke(args=["b2b", "export", "8869999", "--week", "17", "--pdf", out])
     assert r.exit_code != 0 and "No school with LAESTAB 8869999" in r.output
@@ -55,7 +54,7 @@ def _second_school(session):
 
 
 def test_pack_has_a_bookmark_per_school(session, runner, tmp_path, artifacts):
-    seed_report(session)
+    decided_seed_report(session)
     _second_school(session)
     out = tmp_path / "pack.pdf"
     r = runner.invoke(args=["b2b", "pack", "--week", "17", "--year", "2025", "--pdf",
@@ -83,7 +82,7 @@ def test_pack_has_a_bookmark_per_school(session, runner, tmp_path, artifacts):
 
 
 def test_pack_of_one_schools_year_bookmarks_weeks(session, runner, tmp_path):
-    seed_report(session, hard=False)
+    decided_seed_report(session, hard=False)
     refresh_reports(session, 2025, 18)
     out = tmp_path / "year.pdf"
     r = runner.invoke(args=["b2b", "pack", "--school", "8861111", "--year", "2025", "--pdf",
@@ -95,7 +94,7 @@ def test_pack_of_one_schools_year_bookmarks_weeks(session, runner, tmp_path):
 
 
 def test_pack_of_one_schools_year_as_docx(session, runner, tmp_path):
-    seed_report(session, hard=False)
+    decided_seed_report(session, hard=False)
     refresh_reports(session, 2025, 18)
     out = tmp_path / "year.docx"
     r = runner.invoke(args=["b2b", "pack", "--school", "8861111", "--year", "2025",

@@ -7,8 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from tests.factories import make_school
-from tests.test_amendments import WEEK, YEAR, received_seed_report
+from tests.factories import WEEK, YEAR, make_school, received_seed_report
 from webapp.models import AmendmentTask, AuditEntry, OutboundEmail, Report
 from webapp.models.base import utcnow
 

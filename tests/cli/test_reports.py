@@ -6,11 +6,9 @@ import json
 
 from sqlalchemy import select
 
-from tests.factories import import_csv, import_ctf, pupil
+from tests.factories import JOE, import_csv, import_ctf, pupil
 from webapp.b2b.comparison.refresh import refresh_reports
 from webapp.models import AuditEntry, Difference
-
-JOE = pupil("X886111110001", "Bloggs", "Joe", "2006-01-26", "M")
 
 
 def test_gone_difference_is_resolved_not_deleted(session):

@@ -7,9 +7,8 @@ import io
 
 from sqlalchemy import select
 
-from tests.export_fixtures import HARD_SURNAME, WHEN, seed_report
-from tests.factories import make_user
-from tests.test_exports import flat, pdf_text, png_of_page
+from tests.factories import HARD_SURNAME, WHEN, decided_seed_report, make_user
+from tests.readback import flat, pdf_text, png_of_page
 from webapp.b2b.amendments.tasks import complete_tasks
 from webapp.exports.amendment_log import neutralise
 from webapp.models import AmendmentTask
@@ -18,7 +17,7 @@ URL = "/amendments/log.{}?week=17&year=2025"
 
 
 def _received_and_done(session):
-    report = seed_report(session, status="received")
+    report = decided_seed_report(session, status="received")
     officer = make_user(session, role="la_officer", email="second@la.test", name="Ms Second")
     tasks = session.scalars(select(AmendmentTask).where(AmendmentTask.report_id == report.id)
                             .order_by(AmendmentTask.id)).all()
@@ -80,7 +79,7 @@ def test_pdf_table_and_access(session, client, login_as, artifacts):
 
 
 def test_other_weeks_and_open_tasks_are_left_out(session, client, login_as):
-    seed_report(session, status="received")  # only the first task is done
+    decided_seed_report(session, status="received")  # only the first task is done
     login_as(make_user(session, role="la_officer", email="viewer@la.test", school=None))
     rows = list(csv.reader(io.StringIO(client.get(URL.format("csv")).data.decode("utf-8-sig"))))
     assert len(rows) == 2

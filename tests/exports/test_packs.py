@@ -10,13 +10,10 @@ import time
 import pytest
 from pypdf import PdfReader
 
-from tests.export_fixtures import seed_report
-from tests.factories import make_la, make_school, make_user
-from tests.test_exports import flat, pdf_text
+from tests.factories import HX, decided_seed_report, make_la, make_school, make_user
+from tests.readback import flat, pdf_text
 from webapp.exports import packs
 from webapp.platform import jobs
-
-HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
@@ -39,7 +36,7 @@ def _wait_until_finished(client, location: str) -> str:
 
 
 def test_officer_starts_a_pack_and_downloads_it(session, client, consumer, officer, csrf):
-    seed_report(session)
+    decided_seed_report(session)
     make_school(session, estab="2222", name="Second School")
     r = client.post("/packs", data={"csrf_token": csrf("/packs"), "week": "17", "year": "2025"})
     assert r.status_code == 303
@@ -63,7 +60,7 @@ def test_officer_starts_a_pack_and_downloads_it(session, client, consumer, offic
 
 def test_progress_is_counted_per_report(session, app, tmp_path):
     app.config["B2B_PACK_DIR"] = str(tmp_path / "packs")
-    report = seed_report(session, hard=False)
+    report = decided_seed_report(session, hard=False)
     la_id = report.school.la_id
     job = packs.new_pack_job(session, la_id=la_id, requested_by=None, academic_year=2025,
                              week=17, school=None)
@@ -77,7 +74,7 @@ def test_progress_is_counted_per_report(session, app, tmp_path):
 
 def test_form_errors_are_shown(session, client, officer, app, tmp_path, csrf):
     app.config["B2B_PACK_DIR"] = str(tmp_path / "packs")
-    seed_report(session, hard=False)
+    decided_seed_report(session, hard=False)
     token = csrf("/packs")
     r = client.post("/packs", data={"csrf_token": token, "week": "", "year": "2025",
                                     "school": ""})
@@ -95,7 +92,7 @@ def test_form_errors_are_shown(session, client, officer, app, tmp_path, csrf):
 
 def test_queue_down_says_so(session, client, officer, app, tmp_path, monkeypatch, csrf):
     app.config["B2B_PACK_DIR"] = str(tmp_path / "packs")
-    seed_report(session, hard=False)
+    decided_seed_report(session, hard=False)
 
     def refuse(*_a, **_k):
         raise ConnectionError("queue down")
@@ -108,7 +105,7 @@ def test_queue_down_says_so(session, client, officer, app, tmp_path, monkeypatch
 
 def test_packs_are_the_las_own(session, client, login_as, app, tmp_path):
     app.config["B2B_PACK_DIR"] = str(tmp_path / "packs")
-    report = seed_report(session, hard=False)
+    report = decided_seed_report(session, hard=False)
     job = packs.new_pack_job(session, la_id=report.school.la_id, requested_by=None,
                              academic_year=2025, week=17, school=None)
     packs.run_pack_job(session, job.token)

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import io
 import re
-import subprocess
 
 import docx
 import pytest
 from pypdf import PdfReader
 
-from tests.export_fixtures import (
+from tests.factories import (
     HARD_FORENAME_LA,
     HARD_FORENAME_SCHOOL,
     HARD_PUPIL,
     HARD_SURNAME,
-    seed_report,
+    decided_seed_report,
 )
+from tests.readback import flat, pdf_text, png_of_page, squeezed
 from webapp.exports.docx import report_docx
 from webapp.exports.pdf import report_pdf
 from webapp.exports.printed import EMPTY, TICKED, printed_report, ticks
@@ -29,32 +29,9 @@ SEED_TICKS = [  # (school side, LA side) as the seed's sample report marks them
 ]
 
 
-def pdf_text(data: bytes) -> str:
-    reader = PdfReader(io.BytesIO(data))
-    return "\n".join(p.extract_text() for p in reader.pages)
-
-
-def flat(text: str) -> str:
-    """Text with every run of white space made one space (lines wrap in table cells)."""
-    return re.sub(r"\s+", " ", text)
-
-
-def squeezed(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
-def png_of_page(data: bytes, page: int, out_stem) -> bytes:
-    """One page as PNG through pdftoppm, kept in test-artifacts/ for a person to look at."""
-    pdf = out_stem.with_suffix(".pdf")
-    pdf.write_bytes(data)
-    subprocess.run(["pdftoppm", "-r", "70", "-png", "-singlefile", "-f", str(page), "-l",
-                    str(page), str(pdf), str(out_stem)], check=True)
-    return out_stem.with_suffix(".png").read_bytes()
-
-
 @pytest.fixture
 def report(session):
-    return seed_report(session)
+    return decided_seed_report(session)
 
 
 def test_pdf_reads_back_with_the_decisions_marked(session, report, artifacts):
@@ -109,7 +86,7 @@ def test_hard_names_and_long_address_survive_the_pdf(session, report):
 
 
 def test_undecided_items_show_two_empty_boxes(session):
-    report = seed_report(session, hard=False)
+    report = decided_seed_report(session, hard=False)
     for d in report.differences:
         d.choice = d.decided_by_id = d.decided_at = None
     session.commit()
@@ -121,7 +98,7 @@ def test_undecided_items_show_two_empty_boxes(session):
 
 
 def test_received_report_lists_what_the_la_amended(session):
-    report = seed_report(session, status="received")
+    report = decided_seed_report(session, status="received")
     text = flat(pdf_text(report_pdf(printed_report(session, report))))
     amended = text.split("What the LA amended")[1]
     assert "Forename Emma Amended Mr Data Officer 01/12/2025 09:30" in amended

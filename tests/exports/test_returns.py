@@ -6,8 +6,8 @@ import io
 
 from lxml import etree
 
-from tests.export_fixtures import HARD_PUPIL, difference, seed_report
-from tests.test_exports import flat, pdf_text, png_of_page
+from tests.factories import HARD_PUPIL, decided_seed_report, difference
+from tests.readback import flat, pdf_text, png_of_page
 from webapp.b2b.formats.ctf import read_ctf
 from webapp.exports.pdf import sims_return_pdf
 from webapp.exports.returns import sims_return, sims_return_ctf
@@ -18,7 +18,7 @@ def _ctf(session, report) -> bytes:
 
 
 def test_return_carries_only_the_items_the_la_had_right(session):
-    report = seed_report(session)
+    report = decided_seed_report(session)
     pupils = {p.items["upn"]: p for p in read_ctf(io.BytesIO(_ctf(session, report)))}
     # Joseph (forename), 26/09/2007 (DOB) and PA3 9NF (the LA's address): nothing else.
     assert set(pupils) == {"R886111110001", "U886111110002", "P886111110003"}
@@ -32,7 +32,7 @@ def test_return_carries_only_the_items_the_la_had_right(session):
 
 
 def test_return_header_per_domain_notes(session):
-    report = seed_report(session)
+    report = decided_seed_report(session)
     root = etree.fromstring(_ctf(session, report),
                             etree.XMLParser(resolve_entities=False, no_network=True))
     assert root.tag == "CTfile"
@@ -48,7 +48,7 @@ def test_return_header_per_domain_notes(session):
 
 
 def test_hard_values_survive_the_return(session):
-    report = seed_report(session)
+    report = decided_seed_report(session)
     for field in ("forename", "address"):
         d = difference(session, report, "X886111110001", field)
         d.choice = "la"
@@ -66,7 +66,7 @@ def test_hard_values_survive_the_return(session):
 
 
 def test_printable_list_matches_the_file(session, artifacts):
-    report = seed_report(session)
+    report = decided_seed_report(session)
     ret = sims_return(session, report)
     data = sims_return_pdf(ret)
     text = flat(pdf_text(data))
@@ -80,7 +80,7 @@ def test_printable_list_matches_the_file(session, artifacts):
 
 
 def test_nothing_to_return_when_the_school_was_right(session):
-    report = seed_report(session, hard=False)
+    report = decided_seed_report(session, hard=False)
     for d in report.differences:
         if d.choice == "la":
             d.choice = "school"

@@ -8,9 +8,8 @@ import docx
 import pytest
 from lxml import etree
 
-from tests.export_fixtures import seed_report
-from tests.factories import make_school, make_user
-from tests.test_exports import flat, pdf_text, squeezed
+from tests.factories import decided_seed_report, make_school, make_user
+from tests.readback import flat, pdf_text, squeezed
 from webapp.b2b.formats.ctf import read_ctf
 from webapp.exports.printed import EMPTY, TICKED
 
@@ -29,7 +28,7 @@ def url(report, suffix: str) -> str:
 
 @pytest.fixture
 def report(session):
-    return seed_report(session)
+    return decided_seed_report(session)
 
 
 @pytest.mark.parametrize("suffix", list(ROUTES))
@@ -71,7 +70,7 @@ def test_la_officer_gets_any_report(session, client, login_as, report, suffix):
 
 
 def test_school_never_gets_a_draft_and_unknown_ids_are_404(session, client, login_as):
-    report = seed_report(session, hard=False, status="draft")
+    report = decided_seed_report(session, hard=False, status="draft")
     login_as(make_user(session, school=report.school, email="head@1111.test"))
     for suffix in ROUTES:
         assert client.get(url(report, suffix)).status_code == 404

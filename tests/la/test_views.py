@@ -9,14 +9,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import make_school, make_user
-from tests.test_amendments import (
+from tests.factories import (
+    HX,
     WEEK,
     YEAR,
-    _la_record,
-    _many_tasks,
+    la_record,
+    make_school,
+    make_user,
+    many_tasks,
+    published_seed_report,
     received_seed_report,
-    seed_report,
     sent_seed_report,
 )
 from webapp.models import (
@@ -27,8 +29,6 @@ from webapp.models import (
     ReportSubmission,
 )
 from webapp.models.base import utcnow
-
-HX = {"HX-Request": "true"}
 
 
 def csrf_token(client) -> str:
@@ -80,7 +80,7 @@ def test_an_officer_of_another_la_cannot_see_a_report(client, session, login_as)
 
 
 def test_dashboard_shows_states_counts_and_overdue_with_reminder(client, session, login_as):
-    report, staff, officer = seed_report(session)
+    report, staff, officer = published_seed_report(session)
     draft_school = make_school(session, estab="4444", name="Draft School")
     session.add(Report(school_id=draft_school.id, academic_year=YEAR, week=WEEK))
     report.published_at = utcnow() - timedelta(days=9)
@@ -188,7 +188,7 @@ def test_complete_one_with_htmx_returns_the_row_and_the_counter(client, session,
     html = r.get_data(as_text=True)
     assert "<html" not in html and f'id="task-{joe.id}"' in html and "Done" in html
     assert 'id="open-count" hx-swap-oob="true">2 open tasks' in html
-    assert _la_record(session, report.school_id, "10001").forename == "Joe"
+    assert la_record(session, report.school_id, "10001").forename == "Joe"
     # Without htmx: the same action redirects back to the queue.
     other = session.scalar(select(AmendmentTask).where(AmendmentTask.status == "open"))
     r = client.post(f"/la/tasks/{other.id}/complete", data={"csrf_token": token})
@@ -241,7 +241,7 @@ def test_reject_needs_a_reason_and_the_school_sees_it(client, session, login_as)
 
 @pytest.mark.parametrize("n", [120])
 def test_queue_paginates(client, session, login_as, n):
-    report, officer = _many_tasks(session, n)
+    report, officer = many_tasks(session, n)
     login_as(officer)
     first = client.get("/la/tasks").get_data(as_text=True)
     assert f"{n} tasks, page 1 of 3" in first and 'rel="next"' in first
@@ -293,11 +293,11 @@ def test_two_officers_posting_complete_at_once_make_one_amendment(app, session):
     assert statuses == [200, 200]
     assert session.scalar(select(func.count()).select_from(AuditEntry).where(
         AuditEntry.action == "task.done")) == 1
-    assert _la_record(session, report.school_id, "10001").forename == "Joe"
+    assert la_record(session, report.school_id, "10001").forename == "Joe"
 
 
 def test_bulk_complete_500_from_the_queue_in_one_request(client, session, login_as):
-    report, officer = _many_tasks(session, 500)
+    report, officer = many_tasks(session, 500)
     login_as(officer)
     ids = list(session.scalars(select(AmendmentTask.id)))
     r = client.post("/la/tasks/complete", data={"csrf_token": csrf_token(client),

@@ -4,71 +4,23 @@ consumer thread: recipients, subject, link, no pupil data, outages and recovery.
 from __future__ import annotations
 
 import email
-import socket
 import time
 from collections import Counter
 from email.policy import default as default_policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from huey.storage import RedisStorage
 from sqlalchemy import select
 
-from tests.factories import import_ctf, make_school, make_user
+from tests.factories import WEEK, YEAR, import_ctf, make_school, make_user, wait_for
 from webapp.b2b.la_desk import publish, reports_for_week, send_reminders
 from webapp.demo.synth import SEED_PUPILS_SCHOOL
-from webapp.extensions import db
 from webapp.models import OutboundEmail, Report
 from webapp.platform import jobs
 from webapp.platform.mail import batch_ids, deliver, progress
 from webapp.tasks import email as email_tasks
 
-YEAR, WEEK = 2025, 17
 PUPIL_WORDS = ("Bloggs", "Joseph", "Davids", "R886111110001")
-
-
-class Inbox:
-    """An aiosmtpd handler keeping every message it accepts."""
-
-    def __init__(self):
-        self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        msg = email.message_from_bytes(envelope.content, policy=default_policy)
-        self.messages.append((list(envelope.rcpt_tos), msg))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class SmtpServer:
-    def __init__(self, port: int):
-        self.port = port
-        self.inbox = Inbox()
-        self.controller: Controller | None = None
-
-    def start(self):
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self):
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-
-@pytest.fixture
-def smtp(app):
-    server = SmtpServer(_free_port())
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port,
-                      MAIL_SUPPRESS_SEND=False, MAIL_RETRY_SECONDS=0.5,
-                      B2B_BASE_URL="https://b2b.example.test")
-    yield server
-    server.stop()
 
 
 def _schools(session, n: int):
@@ -87,16 +39,6 @@ def _schools(session, n: int):
     return officer
 
 
-def _wait_for(predicate, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        db.session.rollback()  # a fresh snapshot each look
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def _publish_all(session, officer):
     reports = reports_for_week(session, None, YEAR, WEEK)
     result = publish(session, reports, officer)
@@ -110,8 +52,8 @@ def test_publishing_emails_every_contact_a_link_and_no_pupil_data(session, smtp,
     import_ctf(session, "8863001", SEED_PUPILS_SCHOOL, name="School 3001")
     result, handed = _publish_all(session, officer)
     assert len(result.reports) == 3 and result.emails == 6 and handed == 6
-    assert _wait_for(lambda: progress(session, result.batch)["sent"] == 6)
-    assert _wait_for(lambda: len(smtp.inbox.messages) == 6)
+    assert wait_for(lambda: progress(session, result.batch)["sent"] == 6)
+    assert wait_for(lambda: len(smtp.inbox.messages) == 6)
     recipients = sorted(r for rcpts, _ in smtp.inbox.messages for r in rcpts)
     assert recipients == sorted([f"headteacher@{e}.test" for e in (3000, 3001, 3002)]
                                 + [f"office@{e}.test" for e in (3000, 3001, 3002)])
@@ -137,11 +79,11 @@ def test_smtp_outage_then_recovery_delivers_every_message_exactly_once(session, 
     officer = _schools(session, 4)  # the SMTP server is not running yet
     result, handed = _publish_all(session, officer)
     assert handed == 8
-    assert _wait_for(lambda: progress(session, result.batch)["failed"] == 8)
+    assert wait_for(lambda: progress(session, result.batch)["failed"] == 8)
     failed = session.scalars(select(OutboundEmail)).all()
     assert all(r.last_error and r.attempts >= 1 for r in failed)
     smtp.start()  # the mail server comes back; the scheduled retries go out
-    assert _wait_for(lambda: progress(session, result.batch)["sent"] == 8, timeout=30)
+    assert wait_for(lambda: progress(session, result.batch)["sent"] == 8, timeout=30)
     time.sleep(1.5)  # any duplicate would have arrived by now
     counts = Counter(r for rcpts, _ in smtp.inbox.messages for r in rcpts)
     assert len(counts) == 8 and set(counts.values()) == {1}
@@ -173,7 +115,7 @@ def test_queue_outage_leaves_messages_queued_and_the_sweep_sends_them_once(
     c.start()
     try:
         assert email_tasks.requeue_due() == 8
-        assert _wait_for(lambda: progress(session)["sent"] == 8)
+        assert wait_for(lambda: progress(session)["sent"] == 8)
     finally:
         c.stop(graceful=True)
         jobs.use_app(None)
@@ -227,7 +169,7 @@ def test_redis_url_selects_redis_storage_and_a_consumer_drains_it(app, session, 
     try:
         result, handed = _publish_all(session, officer)
         assert handed == 2
-        assert _wait_for(lambda: progress(session, result.batch)["sent"] == 2)
+        assert wait_for(lambda: progress(session, result.batch)["sent"] == 2)
     finally:
         c.stop(graceful=True)
         jobs.huey.storage.flush_all()

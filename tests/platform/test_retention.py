@@ -7,12 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from tests.factories import import_csv, import_ctf, make_user, pupil
+from tests.factories import JOE, import_csv, import_ctf, make_user
 from webapp.b2b.comparison.refresh import refresh_reports
 from webapp.models import AuditEntry, Difference, Report, ReportSubmission
 from webapp.platform.retention import purge
-
-JOE = pupil("X886111110001", "Bloggs", "Joe", "2006-01-26", "M")
 
 
 def test_purge_copies_old_reports_and_keeps_audit(session, runner):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import HX
+from tests.factories import HX
 
 
 @pytest.fixture

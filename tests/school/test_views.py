@@ -9,14 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import HX
+from tests.factories import HX, audit_count
 from webapp.b2b.amendments.receive import receive_report
 from webapp.b2b.review.decisions import offered_choices, record_decision
-from webapp.models import AuditEntry, Difference, ReportSubmission
-
-
-def _audit(session, action: str) -> int:
-    return session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == action))
+from webapp.models import Difference, ReportSubmission
 
 
 def _joe(seed) -> Difference:
@@ -216,7 +212,7 @@ def test_a_choice_not_offered_is_refused_and_changes_nothing(client, session, se
     session.refresh(d)
     session.refresh(anomaly)
     assert (d.choice, d.version, anomaly.choice) == (None, 0, None)
-    assert _audit(session, "decision.recorded") == 0
+    assert audit_count(session, "decision.recorded") == 0
 
 
 def test_neither_needs_its_value(client, session, seed_report, login_as, csrf):
@@ -276,7 +272,7 @@ def test_duplicate_post_records_once(client, session, seed_report, login_as, csr
     first = client.post(f"/school/differences/{d.id}/decision", headers=HX, data=data)
     again = client.post(f"/school/differences/{d.id}/decision", headers=HX, data=data)
     assert (first.status_code, again.status_code) == (200, 200)
-    assert _audit(session, "decision.recorded") == 1 and d.version == 1
+    assert audit_count(session, "decision.recorded") == 1 and d.version == 1
 
 
 # -- sending, the sent list, recall and the copy ----------------------------------------
@@ -332,7 +328,7 @@ def test_sent_list_filters_and_recall_only_before_received(client, session, seed
     assert 'name="version"' in page  # editable again
     session.refresh(seed_report.report)
     assert seed_report.report.status == "in_progress" and sub.recalled_at is not None
-    assert _audit(session, "report.recalled") == 1
+    assert audit_count(session, "report.recalled") == 1
     assert "B2BreportWeek17" not in client.get("/school/sent?show=waiting").text
     assert "Recalled" in client.get("/school/sent?show=all").text
     assert client.get(f"/school/submissions/{sub.id}/copy").status_code == 410

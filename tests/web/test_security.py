@@ -84,10 +84,15 @@ def test_production_cookies_are_host_prefixed_and_secure(database_uri, tmp_path)
     base = {"SQLALCHEMY_DATABASE_URI": database_uri, "B2B_PRODUCTION": True,
             "HUEY_SQLITE_PATH": str(tmp_path / "huey.sqlite3")}
     with pytest.raises(RuntimeError, match="FLASK_SECRET_KEY"):
-        create_app(base)  # the development key
+        create_app(base)  # no key at all
+    with pytest.raises(RuntimeError, match="FLASK_SECRET_KEY"):
+        create_app({**base, "SECRET_KEY": "dev-only-not-secret"})  # the old published one
     with pytest.raises(RuntimeError, match="32 or more"):
         create_app({**base, "SECRET_KEY": "short"})
-    app = create_app({**base, "SECRET_KEY": "k" * 48})
+    with pytest.raises(RuntimeError, match="FLASK_B2B_BASE_URL"):
+        create_app({**base, "SECRET_KEY": "k" * 48})  # links would name 127.0.0.1
+    app = create_app({**base, "SECRET_KEY": "k" * 48,
+                      "B2B_BASE_URL": "https://b2b.example.org"})
     r = app.test_client().get("/sign-in", base_url="https://b2b.example.org")
     cookie = r.headers["Set-Cookie"]
     assert cookie.startswith("__Host-b2b-session=")

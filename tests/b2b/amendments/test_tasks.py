@@ -8,19 +8,29 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import import_csv, import_ctf, make_school, make_user
+from tests.factories import (
+    SEED_DECISIONS,
+    WEEK,
+    YEAR,
+    decide_all,
+    import_csv,
+    import_ctf,
+    la_record,
+    make_user,
+    many_tasks,
+    published_seed_report,
+    received_seed_report,
+)
 from webapp.b2b.amendments import tasks as amendments
 from webapp.b2b.amendments.receive import receive_report
 from webapp.b2b.amendments.sims_items import check_sims_items, sims_items_by_key
 from webapp.b2b.comparison.refresh import refresh_reports
-from webapp.b2b.review.decisions import offered_choices, record_decision
-from webapp.b2b.review.lifecycle import NotAllowed, publish_reports, send_report
+from webapp.b2b.review.lifecycle import NotAllowed, send_report
 from webapp.demo.synth import SEED_PUPILS_LA, SEED_PUPILS_SCHOOL
 from webapp.extensions import db
 from webapp.models import (
     AmendmentTask,
     AuditEntry,
-    Difference,
     Notification,
     OutboundEmail,
     PupilRecord,
@@ -28,67 +38,6 @@ from webapp.models import (
     ReportSubmission,
     SimsItem,
 )
-
-YEAR, WEEK = 2025, 17
-
-# What the school answers on the seed report: by (UPN, field) -> (choice, typed value).
-SEED_DECISIONS = {
-    ("R886111110001", "forename"): ("school", None),  # Joe, not Joseph: ONE is wrong
-    ("U886111110002", "forename"): ("la", None),  # Emily: SIMS is wrong
-    ("U886111110002", "dob"): ("other", "23/09/2007"),  # both wrong
-    ("P886111110003", "forename"): ("school", None),  # Jamie
-    ("P886111110003", "postcode"): ("la", None),  # PA3 9NF: SIMS is wrong
-}
-
-
-def seed_report(session, estab: str = "1111", name: str = "Green Abbey School"):
-    """The guidance's school with its week-17 report published; returns (report, users)."""
-    school = make_school(session, estab=estab, name=name)
-    school.contact_email = f"headteacher@{estab}.test"
-    session.commit()
-    staff = make_user(session, school=school, email=f"office@{estab}.test", name="Office")
-    officer = make_user(session, role="la_officer", email=f"officer{estab}@la.test",
-                        name="Olive Officer")
-    laestab = school.laestab
-    import_ctf(session, laestab, [{**p, "upn": p["upn"][:4] + estab + p["upn"][8:]}
-                                  for p in SEED_PUPILS_SCHOOL], name=name)
-    import_csv(session, laestab, [{**p, "upn": p["upn"][:4] + estab + p["upn"][8:]}
-                                  for p in SEED_PUPILS_LA])
-    refresh_reports(session, YEAR, WEEK, school_ids=[school.id])
-    report = session.scalar(select(Report).where(Report.school_id == school.id))
-    publish_reports(session, [report], officer)
-    return report, staff, officer
-
-
-def decide_all(session, report, staff, decisions=SEED_DECISIONS):
-    """Answer every open difference: the seed's choices, else the first offered one."""
-    for d in session.scalars(select(Difference).where(
-            Difference.report_id == report.id, Difference.status == "open")):
-        upn = d.upn[:4] + "1111" + d.upn[8:] if d.upn else None
-        choice, value = decisions.get((upn, d.field_key), (None, None))
-        if choice is None:
-            c = offered_choices(d)[-1]  # anomalies: "This is correct as it is"
-            choice, value = c.value, ("01/09/2025" if c.needs == "date" else None)
-        record_decision(session, d, staff, choice, value, d.version)
-
-
-def sent_seed_report(session, **kw):
-    report, staff, officer = seed_report(session, **kw)
-    decide_all(session, report, staff)
-    send_report(session, report, staff)
-    return report, staff, officer
-
-
-def received_seed_report(session, **kw):
-    report, staff, officer = sent_seed_report(session, **kw)
-    result = receive_report(session, report, officer)
-    return report, staff, officer, result
-
-
-def _la_record(session, school_id, upn_tail):
-    return session.scalar(select(PupilRecord).where(
-        PupilRecord.side == "la", PupilRecord.school_id == school_id,
-        PupilRecord.upn.like(f"%{upn_tail}")))
 
 
 def test_receive_makes_tasks_and_sims_items_and_school_sees_receipt(session):
@@ -124,7 +73,7 @@ def test_completing_writes_one_and_next_comparison_no_longer_shows_it(session):
     joe = session.scalar(select(AmendmentTask).where(AmendmentTask.new_value == "Joe"))
     result = amendments.complete_task(session, joe.id, officer)
     assert result.done == [joe.id] and result.closed == []
-    rec = _la_record(session, report.school_id, "10001")
+    rec = la_record(session, report.school_id, "10001")
     assert rec.forename == "Joe"
     entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "task.done"))
     assert entry.before["value"] == "Joseph" and entry.after["value"] == "Joe"
@@ -148,7 +97,7 @@ def test_all_tasks_done_closes_report_and_tells_school(session):
     assert result.closed == [report.id]
     session.refresh(report)
     assert report.status == "closed" and report.closed_at is not None
-    assert _la_record(session, report.school_id, "10002").dob == "2007-09-23"
+    assert la_record(session, report.school_id, "10002").dob == "2007-09-23"
     notes = list(session.scalars(select(Notification.message).where(
         Notification.report_id == report.id)))
     assert any("is closed" in m for m in notes)
@@ -166,7 +115,7 @@ def test_reject_with_reason_school_sees_it_and_one_unchanged(session):
     assert result.done == [jamie.id]
     session.refresh(jamie)
     assert jamie.status == "rejected" and jamie.rejected_reason == "Birth certificate says James"
-    assert _la_record(session, report.school_id, "10003").forename == "James"
+    assert la_record(session, report.school_id, "10003").forename == "James"
     notes = list(session.scalars(select(Notification.message).where(
         Notification.school_id == report.school_id)))
     assert any("Birth certificate says James" in m for m in notes)
@@ -178,7 +127,7 @@ def test_reject_with_reason_school_sees_it_and_one_unchanged(session):
 
 
 def test_report_with_nothing_for_the_la_closes_on_receipt(session):
-    report, staff, officer = seed_report(session)
+    report, staff, officer = published_seed_report(session)
     decide_all(session, report, staff, decisions={
         k: ("la", None) for k in SEED_DECISIONS})
     send_report(session, report, staff)
@@ -217,30 +166,8 @@ def test_assign_to_me(session):
         AuditEntry.action == "task.assigned")) == 2
 
 
-def _many_tasks(session, n: int):
-    """One received report with ``n`` forename tasks (school says ONE is wrong)."""
-    school = make_school(session, estab="2222", name="Many Pupils School")
-    staff = make_user(session, school=school, email="office@2222.test")
-    officer = make_user(session, role="la_officer", email="bulk@la.test")
-    school_side = [{"upn": f"A88622222{i:04d}", "surname": f"Pupil{i}", "forename": "Sam",
-                    "dob": "2015-01-01", "sex": "F"} for i in range(n)]
-    la_side = [{**p, "forename": "Samantha"} for p in school_side]
-    import_csv(session, school.laestab, school_side, side="school")
-    import_csv(session, school.laestab, la_side, side="la")
-    refresh_reports(session, YEAR, WEEK, school_ids=[school.id])
-    report = session.scalar(select(Report).where(Report.school_id == school.id))
-    publish_reports(session, [report], officer)
-    for d in session.scalars(select(Difference).where(Difference.report_id == report.id)):
-        d.choice = "school" if d.kind == "field" else offered_choices(d)[-1].value
-        d.decided_by_id = staff.id
-    session.commit()
-    send_report(session, report, staff)
-    receive_report(session, report, officer)
-    return report, officer
-
-
 def test_bulk_complete_500_tasks_in_one_action(session):
-    report, officer = _many_tasks(session, 500)
+    report, officer = many_tasks(session, 500)
     ids = list(session.scalars(select(AmendmentTask.id)))
     assert len(ids) == 500
     result = amendments.complete_tasks(session, ids, officer)
@@ -294,7 +221,7 @@ def test_a_value_too_long_for_the_record_completes_without_writing_it(session):
     session.commit()
     result = amendments.complete_task(session, dob.id, officer)
     assert result.done == [dob.id]
-    assert _la_record(session, report.school_id, "10002").dob == "2007-09-26"
+    assert la_record(session, report.school_id, "10002").dob == "2007-09-26"
     entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "task.done"))
     assert entry.after["note"] == "value does not fit the record held here"
 
@@ -303,7 +230,7 @@ def test_completing_an_attendance_task_writes_the_las_attendance_year(session):
     from webapp.models import AttendanceYear
 
     report, staff, officer, _ = received_seed_report(session)
-    la = _la_record(session, report.school_id, "10001")
+    la = la_record(session, report.school_id, "10001")
     session.add(AttendanceYear(pupil_id=la.id, academic_year="2025/26", sessions_attended=100))
     task = session.scalar(select(AmendmentTask).where(AmendmentTask.new_value == "Joe"))
     task.field_key, task.la_value, task.new_value = (
@@ -311,7 +238,7 @@ def test_completing_an_attendance_task_writes_the_las_attendance_year(session):
     session.commit()
     assert amendments.complete_task(session, task.id, officer).done == [task.id]
     session.expire_all()
-    assert _la_record(session, report.school_id, "10001").attendance[0].sessions_attended == 120
+    assert la_record(session, report.school_id, "10001").attendance[0].sessions_attended == 120
     entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "task.done"))
     assert entry.after["sessions_attended"] == [100, 120]
 
@@ -333,7 +260,7 @@ def test_a_value_written_by_a_task_names_the_task_as_its_source(session):
     assert p.la.describe().startswith(f"amended by Olive Officer (amendment task {dob.id}), ")
     assert p.school.file_name.endswith(".xml")  # the school's side: still its import
     # A later LA extract that changes the date takes over as the source.
-    rec = _la_record(session, report.school_id, "10002")
+    rec = la_record(session, report.school_id, "10002")
     import_csv(session, report.school.laestab,
                [{**p_, "upn": p_["upn"][:4] + "1111" + p_["upn"][8:],
                  **({"dob": "2007-09-24"} if p_["upn"].endswith("10002") else {})}

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
-from tests.factories import import_csv, import_ctf, pupil
+from tests.factories import JOE, import_csv, import_ctf
 from webapp.b2b.comparison.activity import check_marks, split_marks
 from webapp.b2b.intake.importing import import_file
 
-JOE = pupil("X886111110001", "Bloggs", "Joe", "2006-01-26", "M")
 EX_HEADER = ("laestab,upn,category,start_date,end_date,sessions,reason1,reason2,reason3,term,"
              "academic_year\n")
 ATT_HEADER = ("laestab,upn,academic_year,sessions_possible,sessions_attended,"

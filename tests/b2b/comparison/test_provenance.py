@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.factories import import_csv, import_ctf, make_school, pupil
+from tests.factories import JOE, import_csv, import_ctf, make_school
 from webapp.auth.api_tokens import create_token, token_for
 from webapp.b2b.comparison.provenance import provenance_for
 from webapp.b2b.comparison.refresh import refresh_reports
 from webapp.b2b.formats.writers import write_ctf
 from webapp.b2b.intake.uploads import process_queued, receive_upload
 from webapp.models import Difference, Report
-
-JOE = pupil("X886111110001", "Bloggs", "Joe", "2006-01-26", "M")
 
 
 def _diff(session, week, field="forename"):

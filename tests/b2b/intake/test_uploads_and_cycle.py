@@ -7,15 +7,13 @@ import time
 
 from sqlalchemy import func, select
 
-from tests.factories import make_school, make_user, pupil
-from tests.test_mail import _wait_for, smtp  # noqa: F401  (fixture)
+from tests.factories import JOE, make_school, make_user, wait_for
 from webapp.auth.api_tokens import create_token, token_for
 from webapp.b2b.formats.writers import write_ctf, write_pupils_csv
 from webapp.b2b.intake.uploads import receive_upload, scan_drop_folder
 from webapp.models import CycleRun, OutboundEmail, PupilRecord, Report, Upload
 from webapp.tasks.intake import run_cycle_now
 
-JOE = pupil("X886111110001", "Bloggs", "Joe", "2006-01-26", "M")
 XXE = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/hosts">]><x>&e;</x>'
 
 
@@ -70,7 +68,7 @@ def _setup(session, auto_publish: bool):
     return school
 
 
-def test_full_cycle_upload_to_published_report_and_email(session, app, smtp, consumer):  # noqa: F811
+def test_full_cycle_upload_to_published_report_and_email(session, app, smtp, consumer):
     smtp.start()
     _setup(session, auto_publish=True)
     run = run_cycle_now(academic_year=2025, week=20, trigger="test")
@@ -78,7 +76,7 @@ def test_full_cycle_upload_to_published_report_and_email(session, app, smtp, con
     assert run.steps["uploads_imported"] == 2 and run.steps["published"] == 1
     report = session.scalar(select(Report).where(Report.week == 20))
     assert report.status == "published"
-    assert _wait_for(lambda: len(smtp.inbox.messages) >= 1)
+    assert wait_for(lambda: len(smtp.inbox.messages) >= 1)
     rcpts, msg = smtp.inbox.messages[0]
     assert rcpts == ["office@1111.test"]
     assert "Bloggs" not in msg.get_body().get_content()
@@ -93,13 +91,13 @@ def test_full_cycle_upload_to_published_report_and_email(session, app, smtp, con
     assert set(session.scalars(select(Upload.status))) == {"imported"}
 
 
-def test_cycle_without_auto_publish_leaves_drafts_and_tells_the_la(session, app, smtp, consumer):  # noqa: F811
+def test_cycle_without_auto_publish_leaves_drafts_and_tells_the_la(session, app, smtp, consumer):
     smtp.start()
     _setup(session, auto_publish=False)
     run = run_cycle_now(academic_year=2025, week=21, trigger="test")
     assert run.steps["drafts_waiting"] == 1
     assert session.scalar(select(Report.status)) == "draft"
-    assert _wait_for(lambda: any(r == ["officer@la.test"] for r, _ in smtp.inbox.messages))
+    assert wait_for(lambda: any(r == ["officer@la.test"] for r, _ in smtp.inbox.messages))
     subject = next(m["Subject"] for r, m in smtp.inbox.messages if r == ["officer@la.test"])
     assert "week 21" in subject and "ready to publish" in subject
 

@@ -4,22 +4,18 @@ and recalling, and the report view model."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
 
+from tests.factories import audit_count
 from webapp.b2b.review import decisions
 from webapp.b2b.review.decisions import NotOffered, ReportLocked, StaleDecision, record_decision
 from webapp.b2b.review.lifecycle import NotAllowed, mark_opened, recall_report, send_report
 from webapp.b2b.review.report_view import build_report_view, view_from_snapshot
-from webapp.models import AuditEntry, Difference
+from webapp.models import Difference
 
 
 def _diff(seed, label_value: str, field_key: str = "forename") -> Difference:
     return next(d for d in seed.report.differences
                 if d.field_key == field_key and d.school_value == label_value)
-
-
-def _audit(session, action: str) -> int:
-    return session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == action))
 
 
 def _decide_all(session, seed, user):
@@ -92,7 +88,7 @@ def test_a_choice_not_offered_changes_nothing(session, seed_report):
         record_decision(session, anomaly, seed_report.user, "other", "x", anomaly.version)
     session.refresh(d)
     assert (d.choice, d.version) == (None, 0)
-    assert _audit(session, "decision.recorded") == 0
+    assert audit_count(session, "decision.recorded") == 0
 
 
 def test_duplicate_post_records_once(session, seed_report):
@@ -100,7 +96,7 @@ def test_duplicate_post_records_once(session, seed_report):
     record_decision(session, d, seed_report.user, "school", None, 0)
     again = record_decision(session, d, seed_report.user, "school", None, 0)
     assert not again.changed and d.version == 1
-    assert _audit(session, "decision.recorded") == 1
+    assert audit_count(session, "decision.recorded") == 1
 
 
 def test_stale_page_of_another_person_is_refused(session, seed_report):
@@ -114,7 +110,7 @@ def test_stale_page_of_another_person_is_refused(session, seed_report):
     # Knowing the current answer, the later choice wins and is logged.
     record_decision(session, d, seed_report.user, "school", None, d.version)
     assert (d.choice, d.version) == ("school", 2)
-    assert _audit(session, "decision.recorded") == 2
+    assert audit_count(session, "decision.recorded") == 2
 
 
 def test_own_quick_successive_choices_are_not_a_conflict(session, seed_report):
@@ -177,7 +173,7 @@ def test_recall_only_before_received_and_logged(session, seed_report):
     sub = send_report(session, seed_report.report, seed_report.user)
     recall_report(session, sub, seed_report.user)
     assert seed_report.report.status == "in_progress" and sub.recalled_at is not None
-    assert _audit(session, "report.recalled") == 1
+    assert audit_count(session, "report.recalled") == 1
     with pytest.raises(NotAllowed):
         recall_report(session, sub, seed_report.user)
     sub2 = send_report(session, seed_report.report, seed_report.user)
