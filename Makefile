@@ -75,6 +75,7 @@ test-tools:
 
 test: setup test-tools
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest -n 2 --dist loadfile
 
 lint: setup

@@ -8,8 +8,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypedDict
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Row, Select, and_, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from webapp.b2b.amendments.tasks import open_task_counts
@@ -184,17 +185,17 @@ def dashboard(session: Session, la_id: int, academic_year: int, week: int, *,
     tasks = open_task_counts(session, report_ids)
     sims = dict(session.execute(select(SimsItem.report_id, func.count()).where(
         SimsItem.report_id.in_(report_ids), SimsItem.status == "not_amended")
-        .group_by(SimsItem.report_id)).all()) if report_ids else {}
-    last = {}
+        .group_by(SimsItem.report_id)).tuples().all()) if report_ids else {}
+    last: dict[int | None, str] = {}
     if report_ids:
         latest = (select(func.max(AuditEntry.id)).where(AuditEntry.report_id.in_(report_ids))
                   .group_by(AuditEntry.report_id))
         last = dict(session.execute(select(AuditEntry.report_id, AuditEntry.actor).where(
-            AuditEntry.id.in_(latest))).all())
+            AuditEntry.id.in_(latest))).tuples().all())
     reminded = dict(session.execute(
         select(AuditEntry.report_id, func.max(AuditEntry.at)).where(
             AuditEntry.report_id.in_(report_ids), AuditEntry.action == "report.reminder")
-        .group_by(AuditEntry.report_id)).all()) if report_ids else {}
+        .group_by(AuditEntry.report_id)).tuples().all()) if report_ids else {}
     rows = []
     for school, report in pairs:
         c = counts.get(report.id, {}) if report is not None else {}
@@ -230,7 +231,8 @@ class TaskFilters:
     assignee: str | None = None  # "me", "none" or a user id as text
 
 
-def task_query(f: TaskFilters, la_id: int | None, me_id: int | None) -> Select:
+def task_query(f: TaskFilters, la_id: int | None, me_id: int | None
+               ) -> Select[tuple[AmendmentTask]]:
     """The queue, filtered, oldest first (``la_id=None``: every LA's, for the CLI)."""
     q = select(AmendmentTask).join(School, School.id == AmendmentTask.school_id)
     if la_id is not None:
@@ -290,7 +292,13 @@ def task_page(session: Session, f: TaskFilters, la_id: int, me_id: int | None,
     return TaskPage(tasks, total, page, per_page)
 
 
-def task_filter_choices(session: Session, la_id: int) -> dict[str, list]:
+class FilterChoices(TypedDict):
+    schools: Sequence[Row[tuple[int, str, str]]]  # id, estab, name
+    fields: list[str]
+    officers: Sequence[Row[tuple[int, str]]]  # id, name
+
+
+def task_filter_choices(session: Session, la_id: int) -> FilterChoices:
     """What the queue's filter menus offer: schools and fields that have tasks, officers."""
     schools = session.execute(
         select(School.id, School.estab, School.name).where(
@@ -318,7 +326,8 @@ def report_history(session: Session, report_id: int) -> list[AuditEntry]:
                                 .order_by(AuditEntry.at, AuditEntry.id)))
 
 
-def history_subjects(session: Session, entries: Sequence[AuditEntry]) -> dict[tuple, str]:
+def history_subjects(session: Session, entries: Sequence[AuditEntry]
+                     ) -> dict[tuple[str, int], str]:
     """What each decision or task entry was about ("Forename, Joe Bloggs"), by
     ``(object_type, object_id)``, for the history page."""
     from webapp.models import Difference
@@ -329,9 +338,10 @@ def history_subjects(session: Session, entries: Sequence[AuditEntry]) -> dict[tu
         name = f.label if f else field_key.partition(".")[0].replace("_", " ").capitalize()
         return f"{name}, {who}" if who else name
 
-    out: dict[tuple, str] = {}
+    out: dict[tuple[str, int], str] = {}
     diff_ids = {e.object_id for e in entries if e.object_type == "difference" and e.object_id}
-    task_ids = {e.object_id for e in entries if e.object_type == "amendmenttask" and e.object_id}
+    task_ids: set[object] = {e.object_id for e in entries
+                             if e.object_type == "amendmenttask" and e.object_id}
     task_ids |= {(e.after or {}).get("task") for e in entries if e.action == "task.assigned"}
     task_ids.discard(None)
     if diff_ids:

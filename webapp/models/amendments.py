@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.models.base import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from webapp.models.org import School
-    from webapp.models.reports import Report
+    from webapp.models.reports import Difference, Report
+    from webapp.models.users import User
 
 TASK_STATES = ("open", "done", "rejected")
 SIMS_ITEM_STATES = ("open", "amended", "not_amended", "gone")
@@ -48,7 +49,7 @@ class DecidedDifference:
         return relationship("School")
 
 
-class AmendmentTask(DecidedDifference, db.Model):
+class AmendmentTask(DecidedDifference, Model):
     """One change the LA must make in ONE because a school showed its value was wrong.
 
     Made from one decided :class:`Difference` when the report is received (one task per
@@ -79,13 +80,13 @@ class AmendmentTask(DecidedDifference, db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rejected_reason: Mapped[str | None] = mapped_column(Text)
 
-    difference = relationship("Difference")
-    decided_by = relationship("User", foreign_keys=[decided_by_id])
-    assigned_to = relationship("User", foreign_keys=[assigned_to_id])
-    completed_by = relationship("User", foreign_keys=[completed_by_id])
+    difference: Mapped[Difference] = relationship("Difference")
+    decided_by: Mapped[User | None] = relationship("User", foreign_keys=[decided_by_id])
+    assigned_to: Mapped[User | None] = relationship("User", foreign_keys=[assigned_to_id])
+    completed_by: Mapped[User | None] = relationship("User", foreign_keys=[completed_by_id])
 
 
-class SimsItem(DecidedDifference, db.Model):
+class SimsItem(DecidedDifference, Model):
     """A "SIMS to amend" item: the school said the LA's value is right (or neither was),
     so SIMS must change. The next import of the school's data checks it."""
 
@@ -102,7 +103,7 @@ class SimsItem(DecidedDifference, db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class OutboundEmail(db.Model):
+class OutboundEmail(Model):
     """Every email the service sends, kept until sent so that none is silently dropped.
 
     Holds only addresses, a subject and a body with a link: never pupil data.

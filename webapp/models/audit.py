@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NoReturn
 
-from sqlalchemy import JSON, ForeignKey, String, event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Connection, ForeignKey, String, event
+from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.models.base import UTCDateTime, utcnow
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     __tablename__ = "audit_entry"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -23,11 +24,12 @@ class AuditEntry(db.Model):
     object_id: Mapped[int | None]
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
     report_id: Mapped[int | None] = mapped_column(index=True)
-    before: Mapped[dict | None] = mapped_column(JSON)
-    after: Mapped[dict | None] = mapped_column(JSON)
+    before: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, object] | None] = mapped_column(JSON)
 
 
 @event.listens_for(AuditEntry, "before_update")
 @event.listens_for(AuditEntry, "before_delete")
-def _refuse_change(_mapper, _connection, target):
+def _refuse_change(_mapper: Mapper[AuditEntry], _connection: Connection,
+                   target: AuditEntry) -> NoReturn:
     raise RuntimeError("the audit log is append-only")

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.models.base import UTCDateTime, utcnow
 
 
-class LocalAuthority(db.Model):
+class LocalAuthority(Model):
     __tablename__ = "local_authority"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -22,7 +22,7 @@ class LocalAuthority(db.Model):
     schools: Mapped[list[School]] = relationship(back_populates="la")
 
 
-class School(db.Model):
+class School(Model):
     __tablename__ = "school"
     __table_args__ = (UniqueConstraint("la_id", "estab"),)
 

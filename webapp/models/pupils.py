@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, or_
+from sqlalchemy import JSON, ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.models.base import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from webapp.models.org import School
 
 SIDES = ("school", "la")
 
-class ImportBatch(db.Model):
+class ImportBatch(Model):
     """One file taken in (or refused), from the school's MIS or the LA."""
 
     __tablename__ = "import_batch"
@@ -34,7 +38,7 @@ class ImportBatch(db.Model):
     errors: Mapped[str | None] = mapped_column(Text)
 
 
-class PupilRecord(db.Model):
+class PupilRecord(Model):
     """The latest snapshot of one pupil as one side holds it (items: ``b2b.items``)."""
 
     __tablename__ = "pupil_record"
@@ -56,7 +60,7 @@ class PupilRecord(db.Model):
     # Provenance: the batch that created the record, and for each item changed since,
     # the batch that last changed it ({"forename": 12, ...}).
     created_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
-    item_batches: Mapped[dict | None] = mapped_column(JSON)
+    item_batches: Mapped[dict[str, int | str] | None] = mapped_column(JSON)
     # What is wrong with the record's own UPN and postcode (``checks.record_problems``),
     # kept up to date on every write (the importer sets it; ``webapp.b2b.records.upkeep``
     # does for the ORM): the comparison's screen reads it.
@@ -96,8 +100,9 @@ class PupilRecord(db.Model):
     service_child: Mapped[str | None] = mapped_column(String(1))
     traveller: Mapped[str | None] = mapped_column(String(1))
 
-    school = relationship("School")
-    import_batch = relationship("ImportBatch", foreign_keys=[import_batch_id])
+    school: Mapped[School] = relationship("School")
+    import_batch: Mapped[ImportBatch | None] = relationship(
+        "ImportBatch", foreign_keys=[import_batch_id])
     exclusions: Mapped[list[Exclusion]] = relationship(
         back_populates="pupil", cascade="all, delete-orphan", order_by="Exclusion.start_date"
     )
@@ -107,7 +112,7 @@ class PupilRecord(db.Model):
     )
 
 
-def unkeyed(record) -> object:
+def unkeyed(record: type[PupilRecord]) -> ColumnElement[bool]:
     """A record not keyed by its UPN: none given, a UPN given twice in a file (the second
     is keyed "UPN#2"), or one changed since. Few records are; they have an index."""
     return or_(record.upn.is_(None), record.record_key != record.upn)
@@ -117,7 +122,7 @@ Index("ix_pupil_record_unkeyed", PupilRecord.school_id,
       sqlite_where=unkeyed(PupilRecord), postgresql_where=unkeyed(PupilRecord))
 
 
-class Exclusion(db.Model):
+class Exclusion(Model):
     """A permanent exclusion, suspension or lunchtime exclusion as one side holds it."""
 
     __tablename__ = "exclusion"
@@ -136,7 +141,7 @@ class Exclusion(db.Model):
     pupil: Mapped[PupilRecord] = relationship(back_populates="exclusions")
 
 
-class AttendanceYear(db.Model):
+class AttendanceYear(Model):
     """A pupil's attendance for one academic year as one side holds it."""
 
     __tablename__ = "attendance_year"

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.models.base import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from webapp.models.org import School
+    from webapp.models.pupils import PupilRecord
+    from webapp.models.users import User
 
 # Report states, in the order a report normally passes through them.
 REPORT_STATES = ("draft", "published", "in_progress", "sent", "received", "closed")
@@ -17,7 +23,7 @@ REPORT_STATES = ("draft", "published", "in_progress", "sent", "received", "close
 DIFFERENCE_KINDS = ("field", "anomaly", "new_to_la", "not_at_school")
 
 
-class Report(db.Model):
+class Report(Model):
     """One school's report of differences for one week of an academic year."""
 
     __tablename__ = "report"
@@ -43,14 +49,14 @@ class Report(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    school = relationship("School")
+    school: Mapped[School] = relationship("School")
     differences: Mapped[list[Difference]] = relationship(
         back_populates="report", order_by="Difference.id"
     )
-    published_by = relationship("User", foreign_keys=[published_by_id])
-    opened_by = relationship("User", foreign_keys=[opened_by_id])
-    sent_by = relationship("User", foreign_keys=[sent_by_id])
-    received_by = relationship("User", foreign_keys=[received_by_id])
+    published_by: Mapped[User | None] = relationship("User", foreign_keys=[published_by_id])
+    opened_by: Mapped[User | None] = relationship("User", foreign_keys=[opened_by_id])
+    sent_by: Mapped[User | None] = relationship("User", foreign_keys=[sent_by_id])
+    received_by: Mapped[User | None] = relationship("User", foreign_keys=[received_by_id])
 
     @property
     def academic_year_label(self) -> str:
@@ -62,7 +68,7 @@ class Report(db.Model):
         return f"B2BreportWeek{self.week:02d}"
 
 
-class Difference(db.Model):
+class Difference(Model):
     """One thing the school is asked to settle: a differing item, an anomaly, or a pupil
     held by only one side. Its identity (``subject_key`` + ``field_key``) is stable across
     re-runs of the comparison, so the decision on it is never lost or doubled."""
@@ -104,12 +110,14 @@ class Difference(db.Model):
     version: Mapped[int] = mapped_column(default=0)
 
     report: Mapped[Report] = relationship(back_populates="differences")
-    decided_by = relationship("User", foreign_keys=[decided_by_id])
-    school_record = relationship("PupilRecord", foreign_keys=[school_record_id])
-    la_record = relationship("PupilRecord", foreign_keys=[la_record_id])
+    decided_by: Mapped[User | None] = relationship("User", foreign_keys=[decided_by_id])
+    school_record: Mapped[PupilRecord | None] = relationship(
+        "PupilRecord", foreign_keys=[school_record_id])
+    la_record: Mapped[PupilRecord | None] = relationship(
+        "PupilRecord", foreign_keys=[la_record_id])
 
 
-class ReportSubmission(db.Model):
+class ReportSubmission(Model):
     """One sending of a report to the LA: the portal's "Files Previously Sent" row."""
 
     __tablename__ = "report_submission"
@@ -127,12 +135,12 @@ class ReportSubmission(db.Model):
     snapshot: Mapped[str | None] = mapped_column(Text)
 
     report: Mapped[Report] = relationship()
-    sent_by = relationship("User", foreign_keys=[sent_by_id])
-    recalled_by = relationship("User", foreign_keys=[recalled_by_id])
-    received_by = relationship("User", foreign_keys=[received_by_id])
+    sent_by: Mapped[User] = relationship("User", foreign_keys=[sent_by_id])
+    recalled_by: Mapped[User | None] = relationship("User", foreign_keys=[recalled_by_id])
+    received_by: Mapped[User | None] = relationship("User", foreign_keys=[received_by_id])
 
 
-class Notification(db.Model):
+class Notification(Model):
     """A message shown on a school's home page (and usually emailed too)."""
 
     __tablename__ = "notification"

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import CursorResult, insert, select, update
 from sqlalchemy.orm import Session
 
 from webapp.b2b.amendments.tasks import close_report
@@ -50,11 +51,11 @@ def receive_report(session: Session, report: Report, officer: object) -> Receive
     now = utcnow()
     officer_id = getattr(officer, "id", None)
     # Conditional, so that two officers (or a recall racing a receipt) cannot both win.
-    changed = session.execute(
+    changed = cast(CursorResult[Any], session.execute(
         update(Report).where(Report.id == report.id, Report.status == "sent")
         .values(status="received", received_at=now, received_by_id=officer_id,
                 state_changed_at=now)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False))).rowcount
     if changed != 1:
         session.rollback()
         raise NotAllowed("Only a report the school has sent, and not yet received, can be "

@@ -13,14 +13,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from webapp.b2b.comparison.provenance import AMENDED_BY
 from webapp.b2b.records.catalogue import FIELDS_BY_KEY
 from webapp.b2b.records.hashing import content_hash
 from webapp.b2b.records.items import ADDRESS_PARTS, RECORD_ITEMS
+from webapp.b2b.records.normalise import BadValue, free_text
 from webapp.models import (
     AmendmentTask,
     Notification,
@@ -127,7 +129,7 @@ def complete_tasks(session: Session, task_ids: Sequence[int], officer: object) -
 
 
 def _apply(session: Session, t: AmendmentTask, records: dict[int, PupilRecord],
-           now: datetime) -> tuple[dict, dict]:
+           now: datetime) -> tuple[dict[str, object], dict[str, object]]:
     """Write a task's new value into the LA's record; the audit's before and after."""
     base = {"task": t.id, "field": t.field_key}
     la = records.get(t.la_record_id) if t.la_record_id is not None else None
@@ -209,17 +211,20 @@ def _rehash(rec: PupilRecord, now: datetime) -> None:
 
 def reject_task(session: Session, task_id: int, officer: object, reason: str) -> WorkResult:
     """Decline a task with a reason the school sees; ONE is not changed. Commits."""
-    reason = (reason or "").strip()
+    try:
+        reason = free_text(reason or "")
+    except BadValue as e:
+        raise ValueError(f"the reason {e}") from None
     if not reason:
         raise ValueError("a reason is needed to reject a task")
     now = utcnow()
     result = WorkResult()
-    changed = session.execute(
+    changed = cast(CursorResult[Any], session.execute(
         update(AmendmentTask).where(AmendmentTask.id == task_id,
                                     AmendmentTask.status == "open")
         .values(status="rejected", rejected_reason=reason[:2000],
                 completed_by_id=getattr(officer, "id", None), completed_at=now)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False))).rowcount
     if changed != 1:
         session.rollback()
         result.skipped.append(task_id)
@@ -264,10 +269,10 @@ def close_report(session: Session, report: Report, actor: object, now: datetime,
     from webapp.b2b.review.emails import queue_report_email
     from webapp.platform.mail import new_batch
 
-    changed = session.execute(
+    changed = cast(CursorResult[Any], session.execute(
         update(Report).where(Report.id == report.id, Report.status == "received")
         .values(status="closed", closed_at=now, state_changed_at=now)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False))).rowcount
     if changed != 1:
         return None
     session.refresh(report)
@@ -295,7 +300,7 @@ def open_task_counts(session: Session, report_ids: Iterable[int]) -> dict[int, i
         return {}
     return dict(session.execute(select(AmendmentTask.report_id, func.count()).where(
         AmendmentTask.report_id.in_(ids), AmendmentTask.status == "open")
-        .group_by(AmendmentTask.report_id)).all())
+        .group_by(AmendmentTask.report_id)).tuples().all())
 
 
 

@@ -8,9 +8,10 @@ so decisions, amendment tasks and exports treat them like any other field.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from webapp.b2b.records.codes import (
     attendance_codes,
@@ -18,6 +19,11 @@ from webapp.b2b.records.codes import (
     exclusion_instruction,
 )
 from webapp.b2b.records.normalise import display_date
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from webapp.models import Exclusion, PupilRecord
 
 Row = Mapping[str, object]
 
@@ -71,7 +77,7 @@ def compare_exclusions(school: Sequence[Row], la: Sequence[Row]) -> list[Activit
     s_left = list(school)
     l_left = list(la)
 
-    def pair(key) -> list[tuple[Row, Row]]:
+    def pair(key: Callable[[Row], object]) -> list[tuple[Row, Row]]:
         pairs = []
         for s in list(s_left):
             match = next((x for x in l_left if key(x) == key(s)), None)
@@ -190,8 +196,9 @@ def marks_message(academic_year: str, problems: list[MarkProblem]) -> str:
 
 
 
-def apply_activity_amendment(session, la_record, school_record, field_key: str,
-                             new_value: str | None) -> dict:
+def apply_activity_amendment(session: Session, la_record: PupilRecord,
+                             school_record: PupilRecord | None, field_key: str,
+                             new_value: str | None) -> dict[str, object]:
     """Write a school-confirmed exclusion or attendance value into the LA's record (an
     amendment task's completion). Returns what changed, for the audit log."""
     from webapp.models import Exclusion
@@ -232,6 +239,6 @@ def apply_activity_amendment(session, la_record, school_record, field_key: str,
             "added": theirs is not None}
 
 
-def _as_row(e) -> dict:
+def _as_row(e: Exclusion) -> dict[str, str | None]:
     return {"category": e.category, "start_date": e.start_date, "end_date": e.end_date,
             "sessions": e.sessions, "reasons": e.reasons}

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypedDict
 
 from webapp.b2b.comparison.activity import (
     ActivityDifference,
@@ -24,7 +26,12 @@ from webapp.b2b.records.catalogue import compare_records
 from webapp.b2b.records.checks import is_valid_postcode, upn_problem
 from webapp.b2b.records.normalise import display_date, fold
 
-Rec = Mapping[str, object]  # a pupil record: "id", "record_key" and the record items
+# A pupil record as the comparison reads it: a plain dict of the record's columns by name
+# ("id", "school_id" and "record_key" among them, each item text or None) and, where loaded,
+# its "exclusions" and "attendance" (lists of plain dicts). Its values are Any: which columns
+# it holds is a run-time choice (the loaders' and the screen's selects), and the compare
+# loop has no time to check each value's type.
+Rec = Mapping[str, Any]
 
 NEW_TO_LA_INSTRUCTION = (
     "This pupil is in your school's data but not in the LA's. Please confirm the pupil "
@@ -73,14 +80,16 @@ class Match:
 
     @property
     def person(self) -> Rec:
-        return self.school if self.school is not None else self.la  # type: ignore[return-value]
+        person = self.school if self.school is not None else self.la
+        assert person is not None
+        return person
 
 
 def _four(r: Rec) -> tuple[str, str, str, str] | None:
-    vals = (r.get("surname"), r.get("forename"), r.get("dob"), r.get("sex"))
-    if not all(vals):
+    surname, forename, dob, sex = r.get("surname"), r.get("forename"), r.get("dob"), r.get("sex")
+    if not (surname and forename and dob and sex):
         return None
-    return (fold(vals[0]), fold(vals[1]), vals[2], vals[3])  # type: ignore[arg-type]
+    return (fold(surname), fold(forename), dob, sex)
 
 
 def _likeness(a: Rec, b: Rec) -> int:
@@ -97,9 +106,9 @@ def match_pupils(school: Iterable[Rec], la: Iterable[Rec]) -> list[Match]:
     rest_s: list[Rec] = []
     rest_l: list[Rec] = []
     for r in school:
-        (by_upn_s[r["upn"]] if r.get("upn") else rest_s).append(r)  # type: ignore[index]
+        (by_upn_s[r["upn"]] if r.get("upn") else rest_s).append(r)
     for r in la:
-        (by_upn_l[r["upn"]] if r.get("upn") else rest_l).append(r)  # type: ignore[index]
+        (by_upn_l[r["upn"]] if r.get("upn") else rest_l).append(r)
 
     matches: list[Match] = []
     for upn, srecs in by_upn_s.items():
@@ -126,7 +135,7 @@ def match_pupils(school: Iterable[Rec], la: Iterable[Rec]) -> list[Match]:
     for lrecs in by_upn_l.values():
         rest_l.extend(lrecs)
 
-    by_four: dict[tuple, list[Rec]] = defaultdict(list)
+    by_four: dict[tuple[str, str, str, str], list[Rec]] = defaultdict(list)
     for r in rest_l:
         key = _four(r)
         if key is not None:
@@ -145,7 +154,17 @@ def match_pupils(school: Iterable[Rec], la: Iterable[Rec]) -> list[Match]:
     return matches
 
 
-def _who(m: Match) -> dict[str, object]:
+class _Who(TypedDict):
+    """Whom an item is about, as every item records it."""
+
+    school_record_id: int | None
+    la_record_id: int | None
+    upn: str | None
+    surname: str | None
+    forename: str | None
+
+
+def _who(m: Match) -> _Who:
     p = m.person
     return {
         "school_record_id": m.school["id"] if m.school is not None else None,
@@ -158,7 +177,7 @@ def _who(m: Match) -> dict[str, object]:
 
 def _describe(r: Rec) -> str:
     parts = [str(r.get("forename") or ""), str(r.get("surname") or "")]
-    dob = display_date(r.get("dob"))  # type: ignore[arg-type]
+    dob = display_date(r.get("dob"))
     text = " ".join(p for p in parts if p)
     return f"{text}, born {dob}" if dob else text
 
@@ -187,7 +206,7 @@ def _anomalies(m: Match, dup_upns: dict[str, set[str]]) -> list[Item]:
             out.append(Item("anomaly", subject, f"{rule}.{side}", message, side=side,
                             school_value=str(m.school.get(rule_group)) if m.school else None,
                             la_value=str(m.la.get(rule_group)) if m.la else None,
-                            **who))  # type: ignore[arg-type]
+                            **who))
     for side, rec in (("school", m.school), ("la", m.la)):
         if rec is not None and rec.get("upn") in dup_upns[side]:
             out.append(Item(
@@ -195,7 +214,7 @@ def _anomalies(m: Match, dup_upns: dict[str, set[str]]) -> list[Item]:
                 f"The UPN {rec['upn']} is used for more than one pupil at this school "
                 f"in the {'school' if side == 'school' else 'LA'}'s data.",
                 side=side, school_value=str(rec["upn"]) if side == "school" else None,
-                la_value=str(rec["upn"]) if side == "la" else None, **who))  # type: ignore[arg-type]
+                la_value=str(rec["upn"]) if side == "la" else None, **who))
     return out
 
 
@@ -205,7 +224,7 @@ def _duplicates(records: Iterable[Rec]) -> set[str]:
     for r in records:
         upn = r.get("upn")
         if upn:
-            (dup if upn in seen else seen).add(upn)  # type: ignore[arg-type]
+            (dup if upn in seen else seen).add(upn)
     return dup
 
 
@@ -214,20 +233,19 @@ def _items_for(m: Match, dup: dict[str, set[str]]) -> list[Item]:
     subject = m.subject_key
     items: list[Item] = []
     if m.school is not None and m.la is not None:
-        for f, a, b in compare_records(m.school, m.la):  # type: ignore[arg-type]
+        for f, a, b in compare_records(m.school, m.la):
             items.append(Item("field", subject, f.key, f.instruction_for(a, b),
-                              school_value=a, la_value=b, **who))  # type: ignore[arg-type]
+                              school_value=a, la_value=b, **who))
         for d in _activity_differences(m.school, m.la):
             items.append(Item("field", subject, d.field_key, d.instruction,
-                              school_value=d.school_value, la_value=d.la_value,
-                              **who))  # type: ignore[arg-type]
+                              school_value=d.school_value, la_value=d.la_value, **who))
     elif m.school is not None:
         items.append(Item("new_to_la", subject, "pupil", NEW_TO_LA_INSTRUCTION,
-                          school_value=_describe(m.school), **who))  # type: ignore[arg-type]
+                          school_value=_describe(m.school), **who))
     else:
         assert m.la is not None
         items.append(Item("not_at_school", subject, "pupil", NOT_AT_SCHOOL_INSTRUCTION,
-                          la_value=_describe(m.la), **who))  # type: ignore[arg-type]
+                          la_value=_describe(m.la), **who))
     items.extend(_anomalies(m, dup))
     items.extend(_marks_anomalies(m))
     return items
@@ -237,9 +255,9 @@ def _activity_differences(school: Rec, la: Rec) -> list[ActivityDifference]:
     """Exclusions and attendance, where both sides' records of them were loaded."""
     out: list[ActivityDifference] = []
     if "exclusions" in school and "exclusions" in la:
-        out += compare_exclusions(school["exclusions"], la["exclusions"])  # type: ignore[arg-type]
+        out += compare_exclusions(school["exclusions"], la["exclusions"])
     if "attendance" in school and "attendance" in la:
-        out += compare_attendance(school["attendance"], la["attendance"])  # type: ignore[arg-type]
+        out += compare_attendance(school["attendance"], la["attendance"])
     return out
 
 
@@ -247,7 +265,7 @@ def _marks_anomalies(m: Match) -> list[Item]:
     out: list[Item] = []
     who = _who(m)
     for side, rec in (("school", m.school), ("la", m.la)):
-        for year in (rec or {}).get("attendance") or ():  # type: ignore[union-attr]
+        for year in (rec or {}).get("attendance") or ():
             marks = year.get("marks")
             if not marks:
                 continue
@@ -257,7 +275,7 @@ def _marks_anomalies(m: Match) -> list[Item]:
                     "anomaly", m.subject_key, f"attendance_marks.{side}.{year['academic_year']}",
                     marks_message(year["academic_year"], problems), side=side,
                     school_value=marks if side == "school" else None,
-                    la_value=marks if side == "la" else None, **who))  # type: ignore[arg-type]
+                    la_value=marks if side == "la" else None, **who))
     return out
 
 
@@ -277,7 +295,7 @@ def compare_school(school: list[Rec], la: list[Rec]) -> list[Item]:
 class Baseline:
     """An earlier comparison of the same school: when it ran and what it found, by pupil."""
 
-    compared_at: object  # datetime; compared with each record's ``changed_at``
+    compared_at: datetime  # compared with each record's ``changed_at``
     items_by_subject: dict[str, list[Item]]
 
     def carried(self, dirty_upns: set[str]) -> list[Item]:

@@ -107,6 +107,7 @@ def _earlier_text(d: Difference, report: Report) -> str:
     elif d.choice == "other":
         what = f"school gave {show(d.correct_value)}"
     else:
+        assert d.choice is not None  # only decided differences are looked back on
         what = f"school answered {d.choice.replace('_', ' ')}"
     return f"{what}, week {report.week} {report.academic_year_label}"
 
@@ -122,8 +123,11 @@ def provenance_for(session: Session, report: Report, diffs: Iterable[Difference]
         s, la = d.school_record, d.la_record
         wanted[d.id] = (_batch_for(s, items) if s else None, _batch_for(la, items) if la else None)
     sources = _sources(session, {b for pair in wanted.values() for b in pair if b})
-    out = {d.id: Provenance(sources.get(wanted[d.id][0]), sources.get(wanted[d.id][1]))
-           for d in diffs}
+
+    def source(batch: int | str | None) -> Source | Amended | None:
+        return None if batch is None else sources.get(batch)
+
+    out = {d.id: Provenance(source(wanted[d.id][0]), source(wanted[d.id][1])) for d in diffs}
     keys = {(d.subject_key, d.field_key) for d in diffs}
     if keys:
         earlier = session.execute(

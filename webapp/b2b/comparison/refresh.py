@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import case, func, insert, select
+from sqlalchemy import CursorResult, Row, Select, case, func, insert, select
 from sqlalchemy.orm import Session
 
 from webapp.b2b.comparison.compare import Baseline, Item, compare_school
@@ -44,7 +46,7 @@ class CompareSummary:
     items_resolved: int = 0
     items_open: int = 0
     pupils_examined: int = 0  # records (both sides) the rules were run on
-    per_school: list[dict] = field(default_factory=list)
+    per_school: list[dict[str, object]] = field(default_factory=list)
 
 
 _RECORD_COLUMNS = [PupilRecord.id, PupilRecord.side, PupilRecord.school_id,
@@ -52,12 +54,12 @@ _RECORD_COLUMNS = [PupilRecord.id, PupilRecord.side, PupilRecord.school_id,
 _NAMES = [c.key for c in _RECORD_COLUMNS]
 
 
-def _as_dicts(rows) -> list[dict]:
+def _as_dicts(rows: Iterable[Row[Any]]) -> list[dict[str, Any]]:
     # Plain dicts: RowMapping lookups are several times slower in the compare loop.
     return [dict(zip(_NAMES, r, strict=True)) for r in rows]
 
 
-def _rows(session: Session, q) -> Iterable:
+def _rows(session: Session, q: Select[Any]) -> CursorResult[Any]:
     """A read-only query's rows through Core: the ORM's result layer (meant for entities)
     cost more than the query itself on these plain column selects."""
     session.flush()  # what session.execute's autoflush would have done
@@ -87,11 +89,11 @@ def _dirty_upns(session: Session, baselines: dict[int, Baseline]) -> dict[int, s
 
 
 def _records_of_upns(session: Session, upns: dict[int, set[str]], *,
-                     with_unkeyed: bool = True) -> dict[int, list[dict]]:
+                     with_unkeyed: bool = True) -> dict[int, list[dict[str, Any]]]:
     """Per school, the records holding the given UPNs, and those without a UPN (which
     are always compared), in the order a full load would give (side, then id)."""
     ids = list(upns)
-    records: dict[int, list[dict]] = {sid: [] for sid in ids}
+    records: dict[int, list[dict[str, Any]]] = {sid: [] for sid in ids}
     if not ids:
         return records
     wanted = sorted({u for us in upns.values() for u in us})
@@ -114,14 +116,14 @@ def _records_of_upns(session: Session, upns: dict[int, set[str]], *,
 
 
 def _screened_records(session: Session, school_ids: list[int], *, activity: bool
-                      ) -> dict[int, list[dict]]:
+                      ) -> dict[int, list[dict[str, Any]]]:
     """Per school, the records the screen could not rule out, in load order."""
     screened = records_to_examine(session, school_ids, _NAMES, activity=activity)
     found = screened.records
     upns = {s: u for s, u in screened.upns.items() if u}
     for rows in _records_of_upns(session, upns, with_unkeyed=False).values():
         found.update((r["id"], r) for r in rows)
-    out: dict[int, list[dict]] = {sid: [] for sid in school_ids}
+    out: dict[int, list[dict[str, Any]]] = {sid: [] for sid in school_ids}
     for r in found.values():
         out[r["school_id"]].append(r)
     for rows in out.values():
@@ -129,7 +131,7 @@ def _screened_records(session: Session, school_ids: list[int], *, activity: bool
     return out
 
 
-def _attach_activity(session: Session, rows: list[dict]) -> None:
+def _attach_activity(session: Session, rows: list[dict[str, Any]]) -> None:
     """Give each record its exclusions and attendance years (as plain dicts)."""
     by_id = {r["id"]: r for r in rows}
     for r in rows:
@@ -144,17 +146,17 @@ def _attach_activity(session: Session, rows: list[dict]) -> None:
                 AttendanceYear.attendance_start_date, AttendanceYear.marks)
     for i in range(0, len(ids), 900):
         chunk = ids[i:i + 900]
-        for r in session.execute(select(*ex_cols).where(Exclusion.pupil_id.in_(chunk))
-                                 .order_by(Exclusion.start_date)):
-            by_id[r[0]]["exclusions"].append(dict(zip(
-                ("category", "start_date", "end_date", "sessions", "reasons"), r[1:],
+        for ex in session.execute(select(*ex_cols).where(Exclusion.pupil_id.in_(chunk))
+                                  .order_by(Exclusion.start_date)):
+            by_id[ex[0]]["exclusions"].append(dict(zip(
+                ("category", "start_date", "end_date", "sessions", "reasons"), ex[1:],
                 strict=True)))
-        for r in session.execute(select(*att_cols).where(AttendanceYear.pupil_id.in_(chunk))
-                                 .order_by(AttendanceYear.academic_year)):
-            by_id[r[0]]["attendance"].append(dict(zip(
+        for att in session.execute(select(*att_cols).where(AttendanceYear.pupil_id.in_(chunk))
+                                   .order_by(AttendanceYear.academic_year)):
+            by_id[att[0]]["attendance"].append(dict(zip(
                 ("academic_year", "sessions_possible", "sessions_attended",
                  "sessions_authorised", "sessions_unauthorised", "attendance_start_date",
-                 "marks"), r[1:], strict=True)))
+                 "marks"), att[1:], strict=True)))
 
 
 def _school_states(session: Session, school_ids: Iterable[int] | None) -> dict[int, str]:
@@ -177,9 +179,9 @@ def _baselines(session: Session, academic_year: int, week: int,
                Report.compared_at).where(Report.compared_at.is_not(None)).where(
         (Report.academic_year < academic_year)
         | ((Report.academic_year == academic_year) & (Report.week <= week)))
-    latest: dict[int, tuple] = {}
+    latest: dict[int, tuple[int, tuple[int, int], datetime]] = {}
     for rid, sid, year, wk, at in session.execute(q):
-        if sid in wanted and (sid not in latest or (year, wk) > latest[sid][1]):
+        if at is not None and sid in wanted and (sid not in latest or (year, wk) > latest[sid][1]):
             latest[sid] = (rid, (year, wk), at)
     by_report = {rid: sid for sid, (rid, _, _) in latest.items()}
     out = {sid: Baseline(at, {}) for sid, (_, _, at) in latest.items()}
@@ -268,7 +270,7 @@ def refresh_reports(
 
 def _compare_chunk(session: Session, summary: CompareSummary, chunk: list[int],
                    reports: dict[int, Report], states: dict[int, str], academic_year: int,
-                   week: int, *, full: bool, now, actor: str,
+                   week: int, *, full: bool, now: datetime, actor: str,
                    progress: Callable[[int], None] | None) -> None:
     baselines = {} if full else _baselines(session, academic_year, week, chunk)
     # Schools compared before: the pupils changed since. The others: the pupils the
@@ -281,7 +283,7 @@ def _compare_chunk(session: Session, summary: CompareSummary, chunk: list[int],
     if activity:
         _attach_activity(session, [r for rows in records.values() for r in rows])
     existing = _existing_differences(session, [reports[s].id for s in chunk])
-    inserts: list[dict] = []
+    inserts: list[dict[str, object]] = []
     for sid in chunk:
         report = reports[sid]
         rows = records.pop(sid)
@@ -317,7 +319,8 @@ def _existing_differences(session: Session, report_ids: list[int]
 
 
 def _sync(session: Session, report: Report, existing_rows: list[Difference],
-          items: list[Item], now, actor: str, inserts: list[dict]) -> tuple[int, int, int]:
+          items: list[Item], now: datetime, actor: str, inserts: list[dict[str, object]]
+          ) -> tuple[int, int, int]:
     """Bring one report's differences in line with the items just found: keep (and
     update) those still present, queue new ones onto ``inserts``, resolve those gone."""
     existing = {(d.subject_key, d.kind, d.field_key): d for d in existing_rows}

@@ -23,8 +23,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, or_, select, text
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session, aliased
 
 from webapp.b2b.records.catalogue import ADDRESS_KEYS, SIMPLE_FIELDS
@@ -44,7 +55,7 @@ class Screened:
     asked for), and every record that holds one of these UPNs (UPNs some record holds
     without being keyed by them)."""
 
-    records: dict[int, dict] = field(default_factory=dict)
+    records: dict[int, dict[str, Any]] = field(default_factory=dict)
     upns: dict[int, set[str]] = field(default_factory=dict)
 
 
@@ -65,12 +76,13 @@ def refresh_statistics(session: Session) -> bool:
 
 
 @cache
-def _statements(columns: tuple[str, ...], activity: bool) -> tuple:
+def _statements(columns: tuple[str, ...], activity: bool
+                ) -> tuple[Select[Any], Select[Any], Select[Any]]:
     """The screen's three statements, built once (a fresh build and its cache key cost
     more than a chunk's execution); the schools are the expanding parameter "schools"."""
-    schools = bindparam("schools", expanding=True)
+    schools: BindParameter[int] = bindparam("schools", expanding=True)
     s, la = aliased(PupilRecord), aliased(PupilRecord)
-    noisy: list = [la.id.is_(None), la.upn.is_distinct_from(s.upn)]
+    noisy: list[ColumnElement[bool]] = [la.id.is_(None), la.upn.is_distinct_from(s.upn)]
     noisy += [getattr(s, f) != getattr(la, f) for f in SIMPLE_FIELDS]
     noisy += [getattr(s, k).is_distinct_from(getattr(la, k)) for k in ADDRESS_KEYS]
     noisy += [s.problems.is_not(None), la.problems.is_not(None)]

@@ -10,7 +10,10 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 
 class CountingReader(io.RawIOBase):
@@ -25,10 +28,11 @@ class CountingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, b) -> int:
-        data = self._raw.read(len(b))
-        n = len(data)
-        b[:n] = data
+    def readinto(self, b: WriteableBuffer) -> int:
+        with memoryview(b) as view:
+            data = self._raw.read(len(view))
+            n = len(data)
+            view[:n] = data
         self.count += n
         if self._progress and n:
             self._progress(n)

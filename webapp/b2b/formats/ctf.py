@@ -87,10 +87,10 @@ _BS7666_FORMS = tuple((tag, item, ITEM_FORMS[item]) for tag, item in _BS7666.ite
 
 
 def _child(el: etree._Element, path: str) -> etree._Element | None:
-    node: etree._Element | None = el
+    node = el
     for part in path.split("/"):
         found = None
-        for c in node:  # type: ignore[union-attr]
+        for c in node:
             if _local(c.tag) == part:
                 found = c
                 break

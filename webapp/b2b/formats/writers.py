@@ -8,6 +8,7 @@ import io
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from typing import cast
 
 from lxml import etree
 
@@ -102,10 +103,10 @@ def write_ctf(
                              ("uprn", "UniquePropertyReferenceNumber")):
                 _sub(bs, tag, p.get(key) or "")
             _sub(addr, "PostCode", p.get("postcode") or "")
-        years = p.get("attendance") or ()
+        years = cast("Iterable[Row]", p.get("attendance") or ())  # its attendance years
         if years:
             att = etree.SubElement(pupil, "Attendance")
-            for y in years:  # type: ignore[attr-defined]
+            for y in years:
                 yd = etree.SubElement(att, "YearData")
                 _sub(yd, "Year", str(y["academic_year"])[:4])
                 _sub(yd, "LEA", laestab[:3])

@@ -37,7 +37,7 @@ def run_cycle(
     run = CycleRun(academic_year=academic_year, week=week, trigger=trigger, steps={})
     session.add(run)
     session.commit()
-    steps: dict = {}
+    steps: dict[str, object] = {}
     try:
         steps["uploads_imported"] = process_queued(session)
         if drop_dir is not None:
@@ -61,7 +61,7 @@ def run_cycle(
         run.status = "done"
     except Exception as e:
         session.rollback()
-        run = session.get(CycleRun, run.id)
+        run = session.get_one(CycleRun, run.id)
         run.status = "failed"
         run.error = type(e).__name__
         raise

@@ -13,13 +13,14 @@ import io
 import sqlite3
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import compress, islice
 from operator import gt, itemgetter
-from typing import IO
+from typing import IO, Any, TypeVar, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Dialect, Table, select, update
 from sqlalchemy.orm import Session
 
 from webapp.b2b.formats import (
@@ -117,7 +118,7 @@ class ImportSummary:
     def ok(self) -> bool:
         return self.error is None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {
             "file": self.file_name, "side": self.side, "format": self.file_format,
             "batch_id": self.batch_id, "read": self.read, "new": self.new,
@@ -317,7 +318,7 @@ def _with_sims_items(session: Session, school_ids: Iterable[int]) -> list[int]:
     return [i for i in ids if i in found]
 
 
-def _placeholder(dialect) -> str:
+def _placeholder(dialect: Dialect) -> str:
     return "?" if dialect.paramstyle == "qmark" else "%s"
 
 
@@ -328,12 +329,18 @@ _UPDATE_COLUMNS = ("content_hash", "import_batch_id", "item_batches", "changed_a
                    "problems")
 _UPN, _POSTCODE = RECORD_ITEMS.index("upn"), RECORD_ITEMS.index("postcode")
 
+# A record's items' values in RECORD_ITEMS order, as a file gave them.
+Values = tuple[str | None, ...]
+# Item sources as a record keeps them (``PupilRecord.item_batches``).
+ItemBatches = dict[str, int | str]
+_T = TypeVar("_T")
 
-def _problems(values: tuple) -> str | None:
+
+def _problems(values: Values) -> str | None:
     return record_problems(values[_UPN], values[_POSTCODE])
 
 
-def _picker(indexes: tuple[int, ...]) -> Callable[[tuple], tuple]:
+def _picker(indexes: tuple[int, ...]) -> Callable[[tuple[object, ...]], tuple[object, ...]]:
     """A function taking those positions of a tuple, as a tuple."""
     if len(indexes) > 1:
         return itemgetter(*indexes)
@@ -351,7 +358,7 @@ class _PupilWriter:
     every row of an import, once), so stored values are exactly as before.
     """
 
-    def __init__(self, session: Session, *, side: str, batch_id: int, now) -> None:
+    def __init__(self, session: Session, *, side: str, batch_id: int, now: datetime) -> None:
         self.session = session
         conn = session.connection()
         dialect = conn.dialect
@@ -361,15 +368,15 @@ class _PupilWriter:
         self.ph = ph
         self.table = table.name
 
-        def proc(name: str):
+        def proc(name: str) -> Callable[[Any], Any] | None:
             return table.c[name].type.bind_processor(dialect)
 
-        def bound(name: str, value):
+        def bound(name: str, value: object) -> object:
             p = proc(name)
             value = p(value) if p is not None else value
             if dialect.driver == "pysqlite" and not isinstance(value, str | int | None):
                 # What the driver would turn it into, done once instead of per row.
-                value = sqlite3.adapt(value)
+                value = sqlite3.adapt(value, sqlite3.PrepareProtocol)  # (its default)
             return value
 
         self.item_procs = [(i, p) for i, c in enumerate(RECORD_ITEMS) if (p := proc(c))]
@@ -390,7 +397,7 @@ class _PupilWriter:
             f"FROM {table.name} WHERE side = {ph} AND school_id IN ({{}}) "
             f"AND record_key IN ({{}})")
 
-    def _items(self, values: tuple) -> tuple:
+    def _items(self, values: Values) -> tuple[object, ...]:
         if not self.item_procs:
             return values
         out = list(values)
@@ -398,7 +405,8 @@ class _PupilWriter:
             out[i] = p(out[i])
         return tuple(out)
 
-    def existing(self, school_ids: set[int], keys: set[str]) -> dict[tuple[int, str], tuple]:
+    def existing(self, school_ids: set[int], keys: set[str]
+                 ) -> dict[tuple[int, str], tuple[int, str, Values, object]]:
         """Records held for these keys: (school_id, key) -> (id, content_hash, values,
         item_batches as stored: pass it to ``item_batches`` if needed)."""
         sql = self.select_sql.format(", ".join([self.ph] * len(school_ids)),
@@ -407,11 +415,12 @@ class _PupilWriter:
             sql, (self.side, *school_ids, *keys))
         return {(r[1], r[2]): (r[0], r[3], tuple(r[5:]), r[4]) for r in rows}
 
-    def item_batches(self, stored) -> dict | None:
+    def item_batches(self, stored: object) -> ItemBatches | None:
         """A record's item sources as the ORM would have read them."""
-        return self.batches_result(stored) if self.batches_result else stored
+        batches = self.batches_result(stored) if self.batches_result else stored
+        return cast("ItemBatches | None", batches)
 
-    def insert(self, rows: list[tuple]) -> None:
+    def insert(self, rows: list[tuple[Values, int, str, str]]) -> None:
         """Rows of (values, school_id, record_key, content_hash)."""
         b, now = self.batch_id, self.now
         # Items no row of the chunk supplies are left out of the INSERT (they are NULL
@@ -430,7 +439,7 @@ class _PupilWriter:
                   for values, sid, key, h in rows]
         self.session.connection().exec_driver_sql(sql, params)
 
-    def update(self, rows: list[tuple]) -> None:
+    def update(self, rows: list[tuple[int, Values, str, ItemBatches]]) -> None:
         """Rows of (id, values, content_hash, item_batches)."""
         params = [(*self._items(values), h, self.batch_id,
                    self.batches_proc(sources) if self.batches_proc else sources, self.now,
@@ -438,9 +447,9 @@ class _PupilWriter:
         self.session.connection().exec_driver_sql(self.update_sql, params)
 
 
-def _lengths(table) -> dict[str, int]:
-    return {c.name: c.type.length for c in table.columns
-            if getattr(c.type, "length", None)}
+def _lengths(table: Table) -> dict[str, int]:
+    return {c.name: length for c in table.columns
+            if (length := getattr(c.type, "length", None))}
 
 
 _PUPIL_LENGTHS = _lengths(PupilRecord.__table__)
@@ -455,7 +464,7 @@ _ITEM_LIMITS = tuple(_PUPIL_LENGTHS.get(k, sys.maxsize) for k in RECORD_ITEMS)
 _ITEM_SET = frozenset(RECORD_ITEMS)
 
 
-def _too_long(values: tuple) -> bool:
+def _too_long(values: Values) -> bool:
     """Whether any value may be longer than its column (``_check_lengths`` says which)."""
     try:
         # Blank and missing values cannot be too long: pair the others with their limits.
@@ -480,7 +489,7 @@ def _fitted_key(key: str) -> str:
     return key[:_FITTED_KEY_LENGTH - len(digest) - 1] + "~" + digest
 
 
-def _check_lengths(items: dict, lengths: dict[str, int], where: str) -> None:
+def _check_lengths(items: Mapping[str, object], lengths: dict[str, int], where: str) -> None:
     """Refuse a value longer than its column holds (PostgreSQL would refuse the whole
     write; SQLite would keep it silently)."""
     for k, v in items.items():
@@ -489,7 +498,7 @@ def _check_lengths(items: dict, lengths: dict[str, int], where: str) -> None:
             raise ImportRefused(f"{k} is longer than {n} characters", where)
 
 
-def _chunks(it: Iterable, n: int) -> Iterator[list]:
+def _chunks(it: Iterable[_T], n: int) -> Iterator[list[_T]]:
     it = iter(it)
     while chunk := list(islice(it, n)):
         yield chunk
@@ -546,7 +555,7 @@ class _Importer:
         else:
             sid, placeholder = found
             if ref.name and placeholder:
-                school = self.s.get(School, sid)
+                school = self.s.get_one(School, sid)
                 school.name = ref.name
                 school.name_is_placeholder = False
         self.schools[ref.laestab] = sid
@@ -566,7 +575,7 @@ class _Importer:
         writer = _PupilWriter(self.s, side=self.side, batch_id=self.batch.id, now=self.now)
         for chunk in _chunks(pupils, CHUNK):
             self.summary.read += len(chunk)
-            keyed: list[tuple[int, str, tuple, ParsedPupil]] = []
+            keyed: list[tuple[int, str, Values, ParsedPupil]] = []
             for p in chunk:
                 items = p.items
                 values = tuple(map(items.get, RECORD_ITEMS))
@@ -636,7 +645,7 @@ class _Importer:
             for year in p.attendance:
                 self._upsert_attendance(pid, year)
 
-    def _upsert_attendance(self, pupil_id: int, year: dict) -> bool:
+    def _upsert_attendance(self, pupil_id: int, year: dict[str, str | int | None]) -> bool:
         row = self.s.scalar(select(AttendanceYear).where(
             AttendanceYear.pupil_id == pupil_id,
             AttendanceYear.academic_year == year["academic_year"]))

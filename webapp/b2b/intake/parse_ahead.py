@@ -21,11 +21,16 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
 from webapp.b2b.formats import CountingReader, ImportRefused, ParsedPupil, SchoolRef
 from webapp.b2b.formats.csvfile import read_pupils_csv
 from webapp.b2b.formats.ctf import read_ctf
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
+    from multiprocessing.queues import Queue
 
 READERS: dict[str, Callable[[IO[bytes]], Iterator[ParsedPupil]]] = {
     "ctf": read_ctf,
@@ -35,7 +40,15 @@ CHUNK = 2000  # pupils per message: about what the importer writes at a time
 START_TIMEOUT = 30.0  # seconds to wait for a worker before reading here instead
 
 Progress = Callable[[int], None]
-Packed = tuple  # (laestab, school name, items, where, exclusions, attendance)
+# A pupil as it crosses between the processes: (laestab, school name, items, where,
+# exclusions, attendance).
+Packed = tuple[str, str | None, dict[str, str | None], str, list[dict[str, str | None]],
+               list[dict[str, str | int | None]]]
+Job = tuple[int, str, bytes]  # (seq, format, the file's bytes); None tells the worker to stop
+# What the worker sends back, its kind first: ("ready",), ("pupils" | "end", seq, pupils,
+# bytes read), ("refused", ..., reason, where), ("failed", ..., error name), ("bye", peak
+# memory in kB, CPU seconds). Unpickled from another process: its items are not checked.
+Message = tuple[Any, ...]
 
 
 def _pack(p: ParsedPupil) -> Packed:
@@ -53,7 +66,7 @@ def _peak_kb() -> int:
     return 0
 
 
-def _serve(jobs, out) -> None:
+def _serve(jobs: Queue[Job | None], out: Connection[Message, Message]) -> None:
     """The worker: read each file it is sent and send its pupils back, in order."""
     out.send(("ready",))
     while (job := jobs.get()) is not None:
@@ -142,9 +155,10 @@ class _Worker:
     """One worker process: files go in by a queue, pupils come back by a pipe, in order."""
 
     def __init__(self) -> None:
-        self.proc = None
-        self.jobs = None
-        self.conn = None
+        self.proc: BaseProcess | None = None
+        # Set by start() before ``proc``: wherever ``proc`` is set, so are they.
+        self.jobs: Queue[Job | None]
+        self.conn: Connection[Message, Message]
         self.ready = False
         self.broken = False
         self.open: deque[Ticket] = deque()
@@ -183,7 +197,7 @@ class _Worker:
         self.open.append(ticket)
         return ticket
 
-    def receive(self, ticket: Ticket) -> tuple | None:
+    def receive(self, ticket: Ticket) -> Message | None:
         """The next message for ``ticket`` (earlier tickets' leftovers are discarded);
         ``None`` once the worker is gone."""
         while self.open and self.open[0] is not ticket:
@@ -242,7 +256,7 @@ class ParseAhead:
     def __enter__(self) -> ParseAhead:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def start(self) -> None:

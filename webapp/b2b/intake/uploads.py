@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import CursorResult, Select, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -91,10 +92,10 @@ def process_upload(session: Session, upload_id: int,
     if it still fails, the upload goes back to the queue for the sweep, and after
     ``MAX_ATTEMPTS`` tries it is marked failed with the reason and the LA team is told.
     """
-    claimed = session.execute(
+    claimed = cast(CursorResult[Any], session.execute(
         update(Upload).where(Upload.id == upload_id, Upload.status == "queued")
         .values(status="importing", attempts=Upload.attempts + 1, started_at=utcnow())
-        ).rowcount
+        )).rowcount
     session.commit()
     upload = session.get(Upload, upload_id)
     if not claimed or upload is None:
@@ -112,7 +113,7 @@ def process_upload(session: Session, upload_id: int,
             if delay is None:
                 return give_back(session, upload_id, _reason(e))
             sleep(delay)
-    upload = session.get(Upload, upload_id)
+    upload = session.get_one(Upload, upload_id)
     upload.status = "imported" if summary.ok else "refused"
     upload.summary = {k: summary.as_dict()[k] for k in
                       ("read", "new", "changed", "unchanged", "refused", "schools_created",

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar, overload
 
 from webapp.b2b.records.codes import exclusion_instruction, is_ethnicity_refinement
 from webapp.b2b.records.items import ADDRESS_PARTS
 from webapp.b2b.records.normalise import display_date, fold, fold_address
 
 Record = Mapping[str, str | None]
+_T = TypeVar("_T")
 
 
 def _same_exact(a: str, b: str) -> bool:
@@ -175,7 +177,7 @@ def activity_field(key: str) -> Field | None:
     return None
 
 
-class _Catalogue(dict):
+class _Catalogue(dict[str, Field]):
     """Field key -> Field; exclusion and attendance keys are derived when asked for."""
 
     def __missing__(self, key: str) -> Field:
@@ -184,7 +186,13 @@ class _Catalogue(dict):
             raise KeyError(key)
         return f
 
-    def get(self, key, default=None):
+    @overload
+    def get(self, key: str, default: None = None) -> Field | None: ...
+    @overload
+    def get(self, key: str, default: Field) -> Field: ...
+    @overload
+    def get(self, key: str, default: _T) -> Field | _T: ...
+    def get(self, key: str, default: object = None) -> object:
         try:
             return self[key]
         except KeyError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from typing import overload
 
 from webapp.b2b.records.checks import normalise_postcode
 
@@ -30,9 +31,45 @@ class BadValue(ValueError):
     """A value that cannot be taken in; the message says why (without echoing pupil data)."""
 
 
+# Characters no name, date, code or comment has a use for: C0 controls but tab, line feed
+# and carriage return (white space, folded or kept), DEL, C1 controls but NEL, and the
+# invisible format characters that spoof what a person reads: zero-width characters,
+# bidirectional overrides and isolates, the soft hyphen, word joiners and the BOM.
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u061c"
+                     "\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+                     "\ufeff\ufff9-\ufffb]")
+
+
+def unsafe_character(value: str) -> str | None:
+    """What is wrong with ``value``'s characters, in words, or ``None``. Cheap for the
+    usual value: only one that ``str.isprintable`` refuses is searched."""
+    if value.isprintable():
+        return None
+    bad = _UNSAFE.search(value)
+    if bad is None:
+        return None
+    ch = bad.group()
+    kind = ("an invisible formatting character" if ord(ch) >= 0xA0 or ch == "\u00ad"
+            else "a control character")
+    return f"holds {kind} (U+{ord(ch):04X}) that has no place in it"
+
+
 def text(value: str) -> str:
-    """Surrounding white space removed and inner runs of it folded to one space."""
+    """Surrounding white space removed and inner runs of it folded to one space; a value
+    holding a control or invisible formatting character is refused (:class:`BadValue`)."""
+    problem = unsafe_character(value)
+    if problem:
+        raise BadValue(problem)
     return " ".join(value.split())
+
+
+def free_text(value: str) -> str:
+    """A comment or a reason: its lines and tabs kept (line ends as ``\\n``), ends
+    trimmed, any other control or invisible formatting character refused."""
+    problem = unsafe_character(value.replace("\r\n", "\n"))
+    if problem:
+        raise BadValue(problem)
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def code(value: str) -> str:
@@ -154,6 +191,12 @@ ITEM_FORMS = {
 }
 
 
+@overload
+def display_date(iso: str) -> str: ...
+@overload
+def display_date(iso: None) -> None: ...
+@overload
+def display_date(iso: str | None) -> str | None: ...
 def display_date(iso: str | None) -> str | None:
     """ISO date shown as the seed's reports show dates: DD/MM/YYYY."""
     if not iso:

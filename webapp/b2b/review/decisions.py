@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, NoReturn, cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session, scoped_session
 
 from webapp.b2b.records.catalogue import FIELDS_BY_KEY
@@ -184,7 +185,10 @@ def clean_value(d: Difference, choice: Choice, raw: str | None) -> str | None:
     if choice.needs is None:
         return None
     label = (choice.value_label or "value").lower()
-    value = text(raw or "")
+    try:
+        value = text(raw or "")
+    except BadValue as e:  # a control or invisible character: a name spoofed in ONE
+        return _raise(f"The {label} {e}")
     if not value:
         return _raise(f"Enter the {label}")
     if len(value) > MAX_VALUE_LENGTH:
@@ -204,7 +208,7 @@ def clean_value(d: Difference, choice: Choice, raw: str | None) -> str | None:
     return value
 
 
-def _raise(message: str) -> None:
+def _raise(message: str) -> NoReturn:
     raise NotOffered(message, field="value")
 
 
@@ -244,15 +248,16 @@ def record_decision(
     if version is None or (version != d.version and d.decided_by_id != actor_id):
         raise StaleDecision("Someone else changed this answer while you were looking at it. "
                             "Check the answer shown and change it if you need to")
-    before = {"choice": d.choice, "correct_value": d.correct_value, "version": d.version}
+    current_version = d.version
+    before = {"choice": d.choice, "correct_value": d.correct_value, "version": current_version}
     now = now or utcnow()
-    done = session.execute(
+    done = cast(CursorResult[Any], session.execute(
         update(Difference)
         .where(Difference.id == d.id, Difference.version == d.version)
         .values(choice=choice.value, correct_value=value, decided_by_id=actor_id,
                 decided_at=now, version=Difference.version + 1)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     if done != 1:
         session.rollback()
         raise StaleDecision("Someone else changed this answer at the same moment. "
@@ -260,7 +265,7 @@ def record_decision(
     record(session, actor, "decision.recorded", d, school_id=report.school_id,
            report_id=report.id, before=before,
            after={"choice": choice.value, "correct_value": value,
-                  "version": before["version"] + 1})
+                  "version": current_version + 1})
     if report.status == "published":
         report.status = "in_progress"
         report.state_changed_at = now

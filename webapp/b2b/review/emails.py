@@ -8,28 +8,19 @@ from collections.abc import Iterable
 from flask import current_app
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
-from werkzeug.routing import BuildError
 
-from webapp.models import OutboundEmail, School, User
+from webapp.models import OutboundEmail, Report, School, User
 from webapp.platform.mail import email_rows, external_url
 
 
 def school_link(report_id: int | None = None) -> str:
-    """Where a school's email points: its report if that page exists, else its home."""
-    tries: list[tuple[str, dict]] = []
+    """Where a school's email points: the report, or the school's documents."""
     if report_id is not None:
-        tries.append(("school.report", {"report_id": report_id}))
-    tries += [("school.home", {}), ("school.index", {}), ("school.documents", {})]
-    for endpoint, values in tries:
-        try:
-            return external_url(endpoint, **values)
-        except BuildError:
-            continue
-    base = current_app.config.get("B2B_BASE_URL", "http://127.0.0.1:5000")
-    return base.rstrip("/") + "/school/"
+        return external_url("school.report", report_id=report_id)
+    return external_url("school.home")
 
 
-def report_email(report, kind: str, la_name: str, link: str) -> tuple[str, str]:
+def report_email(report: Report, kind: str, la_name: str, link: str) -> tuple[str, str]:
     """Subject and body of a notification about a report. A link, never pupil data."""
     school = report.school
     doc = report.document_name
@@ -57,21 +48,22 @@ def report_email(report, kind: str, la_name: str, link: str) -> tuple[str, str]:
     return subject, body
 
 
-def report_email_rows(report, kind: str, batch: str, recipients: list[str]) -> list[dict]:
-    la_name = current_app.config.get("B2B_LA_NAME") or report.school.la.name
+def report_email_rows(report: Report, kind: str, batch: str,
+                      recipients: list[str]) -> list[dict[str, object]]:
+    la_name: str = current_app.config.get("B2B_LA_NAME") or report.school.la.name
     subject, body = report_email(report, kind, la_name, school_link(report.id))
     return email_rows(recipients=recipients, subject=subject, body=body, kind=kind,
                       batch=batch, school_id=report.school_id, report_id=report.id)
 
 
-def queue_report_email(session: Session, report, kind: str, batch: str,
+def queue_report_email(session: Session, report: Report, kind: str, batch: str,
                        recipients: list[str] | None = None) -> int:
     """Queue a notification about ``report`` to every named contact of its school."""
     return queue_report_emails(session, [report], kind, batch,
                                None if recipients is None else {report.school_id: recipients})
 
 
-def queue_report_emails(session: Session, reports: Iterable, kind: str, batch: str,
+def queue_report_emails(session: Session, reports: Iterable[Report], kind: str, batch: str,
                         recipients: dict[int, list[str]] | None = None) -> int:
     """:func:`queue_report_email` for many reports, in one insert."""
     reports = list(reports)

@@ -7,10 +7,12 @@ caller's unit of work only where it says so.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
+from webapp.b2b.records.normalise import BadValue, free_text
 from webapp.models import Notification, Report, ReportSubmission
 from webapp.models.base import utcnow
 from webapp.platform.audit import record
@@ -60,10 +62,10 @@ def mark_opened(session: Session, report: Report, actor: object) -> bool:
     # makes two first opens at once record one.
     report_id, school_id, actor_id = report.id, report.school_id, getattr(actor, "id", None)
     session.commit()  # (attributes are read above: reading them now would start a read)
-    claimed = session.execute(
+    claimed = cast(CursorResult[Any], session.execute(
         update(Report).where(Report.id == report_id, Report.opened_at.is_(None))
         .values(opened_at=utcnow(), opened_by_id=actor_id)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False))).rowcount
     if not claimed:
         session.rollback()
         return False
@@ -83,17 +85,21 @@ def send_report(session: Session, report: Report, actor: object,
 
     if report.status not in SENDABLE_STATES:
         raise NotAllowed("This report has already been sent to the LA.")
+    try:
+        comment = free_text(comment or "") or None
+    except BadValue as e:
+        raise NotAllowed(f"The comment {e}.") from None
     view = build_report_view(session, report)
     if not view.all_decided:
         raise NotAllowed(f"Answer every difference before sending: {view.progress_text}.")
     now = utcnow()
     before = report.status
     # Conditional, so that a double click (or two people) cannot send twice.
-    changed = session.execute(
+    changed = cast(CursorResult[Any], session.execute(
         update(Report).where(Report.id == report.id, Report.status.in_(SENDABLE_STATES))
         .values(status="sent", sent_at=now, sent_by_id=getattr(actor, "id", None),
                 state_changed_at=now)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False))).rowcount
     if changed != 1:
         session.rollback()
         raise NotAllowed("This report has already been sent to the LA.")
@@ -102,7 +108,7 @@ def send_report(session: Session, report: Report, actor: object,
     view.editable = False
     submission = ReportSubmission(report_id=report.id, sent_at=now,
                                   sent_by_id=getattr(actor, "id", None),
-                                  comment=(comment or "").strip() or None,
+                                  comment=comment,
                                   snapshot=view_to_snapshot(view))
     session.add(submission)
     session.flush()
@@ -130,10 +136,10 @@ def recall_report(session: Session, submission: ReportSubmission,
         raise NotAllowed("This report has already been recalled.")
     now = utcnow()
     # Conditional, so that a recall racing the LA's receipt cannot both win.
-    changed = session.execute(
+    changed = cast(CursorResult[Any], session.execute(
         update(Report).where(Report.id == report.id, Report.status == "sent")
         .values(status="in_progress", sent_at=None, sent_by_id=None, state_changed_at=now)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False))).rowcount
     if changed != 1:
         session.rollback()
         raise NotAllowed("The LA has already received this report, so it cannot be recalled.")

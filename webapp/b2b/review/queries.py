@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -13,11 +15,19 @@ def open_differences(report: Report) -> list[Difference]:
     return [d for d in report.differences if d.status == "open"]
 
 
-def report_as_dict(session: Session, report: Report) -> dict:
+class _PupilJson(TypedDict):
+    upn: str | None
+    surname: str | None
+    forename: str | None
+    differences: list[dict[str, object]]
+    anomalies: list[dict[str, object]]
+
+
+def report_as_dict(session: Session, report: Report) -> dict[str, object]:
     """The report as the CLI's ``--json`` prints it (and scripts rely on: keep stable)."""
     school: School = report.school
-    pupils: dict[str, dict] = {}
-    unmatched: dict[str, list[dict]] = {"school_only": [], "la_only": []}
+    pupils: dict[str, _PupilJson] = {}
+    unmatched: dict[str, list[dict[str, object]]] = {"school_only": [], "la_only": []}
     for d in open_differences(report):
         if d.kind in ("new_to_la", "not_at_school"):
             rec = d.school_record if d.kind == "new_to_la" else d.la_record
