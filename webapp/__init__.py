@@ -9,7 +9,13 @@ from flask import Flask
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.routing import IntegerConverter
 
-from webapp.config import database_url_from_env, default_config, production_settings
+from webapp.config import (
+    KNOWN_SECRET_KEYS,
+    database_url_from_env,
+    default_config,
+    instance_secret_key,
+    production_settings,
+)
 from webapp.extensions import csrf, db, limiter, login_manager, migrate
 from webapp.extensions import htmx as htmx_ext  # webapp.web.htmx is our helper module
 from webapp.platform import db_setup  # noqa: F401  (SQLite connection tuning)
@@ -32,6 +38,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     if app.config["B2B_PRODUCTION"]:
         app.config.from_mapping(production_settings(app.config))
+    elif not app.config["SECRET_KEY"] or app.config["SECRET_KEY"] in KNOWN_SECRET_KEYS:
+        app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgresql://"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[13:]

@@ -8,19 +8,25 @@ are converted. ``DATABASE_URL`` is accepted as the usual shorthand for the datab
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
-DEV_SECRET_KEY = "dev-only-not-secret"
+# Keys published with the code (earlier defaults, the docs' examples): never accepted.
+KNOWN_SECRET_KEYS = ("dev-only-not-secret", "change-me", "secret")
 
 
 def default_config(instance_path: str) -> dict:
     instance = Path(instance_path)
     return {
-        "SECRET_KEY": DEV_SECRET_KEY,
+        # None: outside production a random key is made once and kept in instance/
+        # (instance_secret_key); production needs FLASK_SECRET_KEY (production_settings).
+        "SECRET_KEY": None,
         # FLASK_B2B_PRODUCTION=true: HTTPS-only cookies with the __Host- prefix, and no
-        # start with the development secret key (see production_settings).
+        # start without a real secret key and base URL (see production_settings).
         "B2B_PRODUCTION": False,
+        # Every link in an email is built on this, never on a request's Host header.
+        "B2B_BASE_URL": "http://127.0.0.1:5000",
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'b2b.sqlite3'}",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SESSION_COOKIE_HTTPONLY": True,
@@ -46,6 +52,28 @@ def default_config(instance_path: str) -> dict:
     }
 
 
+def instance_secret_key(instance_path: str) -> str:
+    """Outside production: a random key made on first start and kept in
+    ``instance/secret_key`` (readable by this user only), so sessions survive a restart
+    and every process of one install (web workers, the job worker) signs alike, and no
+    key is shared between installs or published with the code."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        # Written whole under another name, then linked into place: a process starting
+        # at the same moment either wins the link or reads the winner's key.
+        tmp = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(secrets.token_urlsafe(48))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text(encoding="ascii").strip()
+
+
 def database_url_from_env() -> str | None:
     """``DATABASE_URL`` shorthand, with the ``postgres://`` spelling some hosts use fixed."""
     url = os.environ.get("DATABASE_URL")
@@ -62,12 +90,18 @@ def production_settings(config: dict) -> dict:
     """What ``B2B_PRODUCTION`` turns on (behind the TLS proxy of docs/deploy.md): cookies
     only over HTTPS, the session cookie named with the ``__Host-`` prefix (browsers then
     refuse it unless Secure, Path=/ and without Domain, so no sibling site can set it),
-    and https links. Raises ``RuntimeError`` on the development secret key."""
+    and https links. Raises ``RuntimeError`` without a real secret key (32 or more
+    characters, none of the published ones) or without an https ``B2B_BASE_URL``."""
     key = config.get("SECRET_KEY") or ""
-    if key == DEV_SECRET_KEY or len(key) < 32:
+    if key in KNOWN_SECRET_KEYS or len(key) < 32:
         raise RuntimeError("B2B_PRODUCTION needs FLASK_SECRET_KEY set to 32 or more random "
                            "characters (e.g. python -c 'import secrets; "
                            "print(secrets.token_urlsafe(48))')")
+    base = str(config.get("B2B_BASE_URL") or "")
+    if not base.startswith("https://") or "127.0.0.1" in base or "localhost" in base:
+        raise RuntimeError("B2B_PRODUCTION needs FLASK_B2B_BASE_URL, the https address "
+                           "people use (links in emails are built on it, never on the "
+                           "request's Host header)")
     return {
         "SESSION_COOKIE_SECURE": True,
         "SESSION_COOKIE_NAME": "__Host-b2b-session",

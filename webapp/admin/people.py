@@ -3,7 +3,7 @@ them (which ends their sessions at once)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -12,8 +12,12 @@ from wtforms.validators import DataRequired, Email, Length
 
 from webapp.auth.access import la_required
 from webapp.auth.accounts import AccountError, invite_user, set_active
+from webapp.auth.email import queue_invitation
 from webapp.extensions import db
 from webapp.models import School, User
+from webapp.platform.mail import batch_ids
+from webapp.tasks.email import enqueue_emails
+from webapp.web.validators import SafeText
 
 bp = Blueprint("users", __name__, url_prefix="/la/users")
 
@@ -22,7 +26,7 @@ class InviteForm(FlaskForm):
     email = EmailField("Email address", validators=[
         DataRequired("Enter their email address"), Email("Enter a real email address"),
         Length(max=320)])
-    name = StringField("Full name", validators=[DataRequired("Enter their name"),
+    name = StringField("Full name", validators=[DataRequired("Enter their name"), SafeText(),
                                                 Length(max=200)])
     where = SelectField("Account for", validators=[DataRequired()])
 
@@ -37,14 +41,10 @@ def _form() -> InviteForm:
 
 
 def send_invitation(user: User, token: str) -> None:
-    from webapp.auth.email import send_email
-
-    link = url_for("auth.reset_password", token=token, _external=True)
-    la = current_app.config["B2B_LA_NAME"]
-    send_email(user.email, f"Your {la} B2B account", (
-        f"Dear {user.name},\n\nAn account has been set up for you on {la}'s B2B pupil data "
-        f"service. Choose your password with this link within 3 days:\n\n{link}\n\n"
-        "The link works once. If you were not expecting this, ignore this email.\n"))
+    """Queue the invitation and hand it to the job worker (never sent in the request)."""
+    batch = queue_invitation(db.session, user, token)
+    db.session.commit()
+    enqueue_emails(batch_ids(db.session, batch))
 
 
 @bp.get("/")

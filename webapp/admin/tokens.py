@@ -17,6 +17,7 @@ from webapp.auth.api_tokens import create_token, revoke_token
 from webapp.b2b.intake.uploads import uploads_of_la
 from webapp.extensions import db
 from webapp.models import ApiToken, School, Upload
+from webapp.web.validators import SafeText
 
 bp = Blueprint("tokens", __name__, url_prefix="/la/tokens")
 
@@ -24,7 +25,7 @@ bp = Blueprint("tokens", __name__, url_prefix="/la/tokens")
 class TokenForm(FlaskForm):
     scope = SelectField("Who sends with it", validators=[DataRequired()])
     label = StringField("What it is for", description="For example: SIMS nightly B2B export",
-                        validators=[Length(max=200)])
+                        validators=[SafeText(), Length(max=200)])
 
 
 def _form() -> TokenForm:

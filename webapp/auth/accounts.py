@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from webapp.auth.passwords import start_reset
+from webapp.b2b.records.normalise import unsafe_character
 from webapp.models import LocalAuthority, School, User
 from webapp.models.users import ROLES, new_session_token
 from webapp.platform.audit import record
@@ -29,6 +30,10 @@ def invite_user(session: Session, *, email: str, name: str, role: str,
     Returns the user and the token for the invitation email (which is all that carries it).
     """
     email = email.strip().lower()
+    problem = unsafe_character(email) or unsafe_character(name)
+    if problem or any(c in name for c in "\t\r\n"):
+        raise AccountError(f"the name or email address {problem or 'holds a line break'}")
+    name = " ".join(name.split())
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
     if (role == "school") != (school is not None):

@@ -10,6 +10,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from webapp.b2b.records.normalise import BadValue, text
 from webapp.models import ApiToken, LocalAuthority, School
 from webapp.models.base import utcnow
 from webapp.platform.audit import record
@@ -25,6 +26,10 @@ def create_token(session: Session, *, la: LocalAuthority, school: School | None,
                  actor: object) -> tuple[ApiToken, str]:
     """A new token, scoped to one school (or to the LA's own extract when ``school`` is
     ``None``). Returns the token row and the secret, which is shown once and not kept."""
+    try:
+        label = text(label)
+    except BadValue as e:
+        raise ValueError(f"the label {e}") from None
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(la_id=la.id, school_id=school.id if school else None,
                      label=label[:200] or ("LA extract" if school is None else school.title),

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128
+# Passwords published with the code (the demo's, the docs' examples): never for a real
+# account, whatever zxcvbn makes of them.
+KNOWN_DEFAULT_PASSWORDS = frozenset({"b2b-demo-password", "dev-only-not-secret",
+                                     "change-me-please"})
 
 
 def password_problem(password: str, *, email: str = "", words: tuple[str, ...] = ()) -> str | None:
@@ -20,6 +24,8 @@ def password_problem(password: str, *, email: str = "", words: tuple[str, ...] =
     if len(password) > MAX_LENGTH:
         return f"Your password must be {MAX_LENGTH} characters or fewer"
     folded = password.casefold()
+    if folded in KNOWN_DEFAULT_PASSWORDS:
+        return "This password is published (a demo or example password): choose another"
     local = email.split("@")[0].casefold()
     if (local and len(local) >= 4 and local in folded) or any(
             w and w.casefold() in folded for w in words):

@@ -7,18 +7,22 @@ its SHA-256 is stored. It works once and expires after ``PASSWORD_RESET_MINUTES`
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from webapp.auth.password_policy import KNOWN_DEFAULT_PASSWORDS
 from webapp.models import PasswordReset, User
 from webapp.models.base import utcnow
 from webapp.models.users import new_session_token
 from webapp.platform.audit import record
 
+log = logging.getLogger(__name__)
 RESET_MINUTES = 60
 # Checked when no account matches, so that a wrong address takes as long as a wrong
 # password and timing does not tell which addresses have accounts.
@@ -40,6 +44,11 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
         check_password_hash(_DUMMY_HASH, password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
+        return None
+    if password.casefold() in KNOWN_DEFAULT_PASSWORDS and current_app.config["B2B_PRODUCTION"]:
+        # An account left with a published password (loaded before production mode was
+        # turned on) is not signed in: its owner resets the password by email.
+        log.warning("sign-in refused: account %s has a published default password", user.id)
         return None
     return user
 

@@ -3,6 +3,8 @@ code step after the password when it is on."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 
 from flask import (
@@ -20,19 +22,35 @@ from flask_login import current_user, login_required, login_user
 from markupsafe import Markup
 
 from webapp.auth import second_factor as tf
-from webapp.auth.access import load_user
 from webapp.extensions import db
+from webapp.models import User
 from webapp.platform.audit import record
 
 bp = Blueprint("twofactor", __name__)
 PENDING_SECONDS = 300
 
 
+def _pending_id(user: User) -> str:
+    """Who is between password and code, as the session cookie holds it: the user's id
+    and a digest of their session token. Never the token itself: the cookie is signed,
+    not encrypted, and the token is what a signed-in session is made of."""
+    digest = hashlib.sha256(f"2fa-pending:{user.session_token}".encode()).hexdigest()
+    return f"{user.id}:{digest}"
+
+
+def _pending_user(pending: str) -> User | None:
+    uid, _, digest = pending.partition(":")
+    user = db.session.get(User, int(uid)) if uid.isdigit() else None
+    if user is None or not user.active or not hmac.compare_digest(_pending_id(user), pending):
+        return None
+    return user
+
+
 def start_code_step(user, next_url: str | None):
     """Called by sign-in when the password was right and the account has a second factor:
     nobody is signed in until the code is given."""
     session.clear()
-    session["_2fa_user"] = user.get_id()
+    session["_2fa_user"] = _pending_id(user)
     session["_2fa_at"] = time.time()
     if next_url:
         session["_2fa_next"] = next_url
@@ -45,13 +63,21 @@ def code():
     if not pending or time.time() - session.get("_2fa_at", 0) > PENDING_SECONDS:
         session.clear()
         return redirect(url_for("auth.sign_in"))
-    user = load_user(pending)
+    user = _pending_user(pending)
     if user is None:
         session.clear()
         return redirect(url_for("auth.sign_in"))
     error = None
     if request.method == "POST":
-        if tf.check_code(db.session, user, request.form.get("code", "")):
+        try:
+            right = tf.check_code(db.session, user, request.form.get("code", ""))
+        except tf.CodeLocked as e:
+            session.clear()
+            return render_template(
+                "twofactor/code.html", title="Enter your code", form_errors=True,
+                error=(f"Too many wrong codes. You can try again after {e.until:%H:%M} UTC, "
+                       "or ask your LA admin"), locked=True), 429
+        if right:
             next_url = session.get("_2fa_next")
             session.clear()
             session.permanent = True

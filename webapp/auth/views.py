@@ -19,14 +19,11 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.routing import BuildError
 
-from webapp.auth.email import send_reset_email
 from webapp.auth.forms import ForgottenPasswordForm, ResetPasswordForm, SignInForm
 from webapp.auth.passwords import (
     RESET_MINUTES,
     authenticate,
-    find_user,
     finish_reset,
-    start_reset,
     valid_reset,
 )
 from webapp.auth.second_factor_views import start_code_step
@@ -34,6 +31,7 @@ from webapp.extensions import db, limiter
 from webapp.models.base import utcnow
 from webapp.models.users import new_session_token
 from webapp.platform.audit import record
+from webapp.tasks.email import ask_for_password_reset
 from webapp.web import security
 
 bp = Blueprint("auth", __name__)
@@ -119,15 +117,15 @@ def sign_out():
 
 
 @bp.route("/forgotten-password", methods=["GET", "POST"])
+@limiter.limit(security.reset_limit_address, methods=["POST"],
+               deduct_when=lambda response: response.status_code == 200)
 def forgotten_password():
     form = ForgottenPasswordForm()
     if form.validate_on_submit():
-        user = find_user(db.session, form.email.data)
-        if user is not None and user.active:
-            try:
-                send_reset_email(user, start_reset(db.session, user))
-            except Exception:
-                log.exception("Could not send a password reset email")
+        # Only an enqueue here, whatever the address: the worker looks it up and sends
+        # (webapp.auth.email limits each address), so neither the time nor the answer
+        # tells whether the address has an account.
+        ask_for_password_reset(form.email.data)
         # The same answer whether or not the address has an account.
         return render_template("auth/reset_sent.html", title="Check your email",
                                minutes=RESET_MINUTES)

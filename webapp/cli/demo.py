@@ -21,6 +21,10 @@ from webapp.models import User
 @click.option("--pupils", default=240, show_default=True, help="Pupils per school.")
 def demo_command(schools: int, pupils: int) -> None:
     """Load a fictional LA (schools, both sides' data, reports, accounts) once."""
+    if current_app.config["B2B_PRODUCTION"]:
+        raise click.ClickException(
+            "The demo LA is not loaded in production (FLASK_B2B_PRODUCTION is on): its "
+            "accounts have a published password. Invite real people with `b2b user add`.")
     password = os.environ.get("DEMO_PASSWORD", "b2b-demo-password")
     workdir = Path(current_app.instance_path) / "demo-files"
     if db.session.scalar(select(User).where(User.email == "officer@la.example")) is None:

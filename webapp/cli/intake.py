@@ -139,8 +139,10 @@ def user_group() -> None:
 def user_add(email: str, name: str, laestab: str | None, for_la: bool, admin: bool) -> None:
     """Invite someone: the account is created and a single-use link emailed to set a
     password."""
-    from webapp.admin.people import send_invitation
     from webapp.auth.accounts import AccountError, invite_user
+    from webapp.auth.email import queue_invitation
+    from webapp.platform.mail import batch_ids
+    from webapp.tasks.email import send_now
 
     school, la = _school_or_la(laestab, for_la)
     role = "school" if school else ("la_admin" if admin else "la_officer")
@@ -149,9 +151,9 @@ def user_add(email: str, name: str, laestab: str | None, for_la: bool, admin: bo
                                   school=school, actor="cli")
     except AccountError as e:
         raise click.ClickException(str(e)) from None
-    with current_app.test_request_context(base_url=current_app.config.get(
-            "B2B_BASE_URL", "http://127.0.0.1:5000")):
-        send_invitation(user, token)
+    batch = queue_invitation(db.session, user, token)
+    db.session.commit()
+    send_now(batch_ids(db.session, batch))  # no worker needed at the command line
     click.echo(f"Invited {user.email} ({role}); the link to set a password was emailed.")
 
 

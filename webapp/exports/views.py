@@ -30,6 +30,7 @@ from webapp.exports.returns import sims_return, sims_return_ctf
 from webapp.extensions import db
 from webapp.tasks import packs as pack_tasks
 from webapp.web.htmx import vary, wants_fragment
+from webapp.web.params import WEEKS, YEARS, int_param
 
 bp = Blueprint("exports", __name__)
 
@@ -127,9 +128,9 @@ def pack_pdf(token: str) -> Response:
 # -- the amendment log ------------------------------------------------------------------
 
 def _log_rows() -> tuple[list, str, str]:
-    year = request.args.get("year", type=int)
-    week = request.args.get("week", type=int)
-    if year is None or week is None or not 1 <= week <= 53:
+    year = int_param("year", YEARS, source=request.args)
+    week = int_param("week", WEEKS, source=request.args)
+    if year is None or week is None:
         abort(400)
     rows = amendment_log(db.session, la_id=current_user.la_id, academic_year=year, week=week)
     label = f"{year}/{(year + 1) % 100:02d}"

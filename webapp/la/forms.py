@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from webapp.b2b.la_desk import TaskFilters
 from webapp.b2b.records.catalogue import FIELDS_BY_KEY
+from webapp.web.validators import SafeText
 
 
 class RejectForm(FlaskForm):
@@ -16,6 +17,7 @@ class RejectForm(FlaskForm):
         "Why is the LA not making this change?",
         description="The school will see this.",
         validators=[DataRequired(message="Enter why the LA is not making this change"),
+                    SafeText(multiline=True),
                     Length(max=2000, message="The reason must be 2000 characters or fewer")])
 
 

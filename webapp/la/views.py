@@ -32,6 +32,7 @@ from webapp.models import AmendmentTask, Report
 from webapp.platform.mail import batch_ids, due_ids, progress, retry_failed
 from webapp.tasks.email import enqueue_emails
 from webapp.web.htmx import vary, wants_fragment
+from webapp.web.params import PAGES, WEEKS, YEARS, id_list, int_param
 
 bp = Blueprint("la", __name__, url_prefix="/la")
 
@@ -84,10 +85,10 @@ def _shown(key: str, value: str | None) -> str:
 
 def _year_week() -> tuple[int, int]:
     # Without a choice: the latest week that has reports.
-    year = (request.values.get("year", type=int)
+    year = (int_param("year", YEARS)
             or db.session.scalar(select(func.max(Report.academic_year)))
             or academic_year_of(date.today()))
-    week = request.values.get("week", type=int)
+    week = int_param("week", WEEKS)
     if week is None:
         week = db.session.scalar(select(func.max(Report.week)).where(
             Report.academic_year == year)) or 1
@@ -139,7 +140,7 @@ def dashboard():
 @la_required
 def publish():
     year, week = _year_week()
-    ids = request.form.getlist("school_id", type=int)
+    ids = id_list("school_id")
     if not ids and request.form.get("all") != "1":
         flash("Choose the schools to publish to, or publish to all.", "error")
         return redirect(url_for("la.dashboard", year=year, week=week))
@@ -156,7 +157,7 @@ def publish():
 @la_required
 def remind():
     year, week = _year_week()
-    ids = request.form.getlist("report_id", type=int)
+    ids = id_list("report_id")
     if ids:
         reports = [load_report(i) for i in ids]
     else:  # every overdue school of the week
@@ -243,7 +244,7 @@ def _filters() -> tuple[TaskFiltersForm, la_desk.TaskFilters]:
 def _queue_page():
     form, f = _filters()
     page = la_desk.task_page(db.session, f, current_user.la_id, current_user.id,
-                                 page=request.values.get("page", 1, type=int))
+                                 page=int_param("page", PAGES, 1))
     return form, page
 
 
@@ -272,7 +273,7 @@ def _rows_response(done: int, skipped: int):
 @bp.post("/tasks/complete")
 @la_required
 def complete_tasks():
-    ids = _load_tasks(request.form.getlist("task_id", type=int))
+    ids = _load_tasks(id_list("task_id"))
     result = amendments.complete_tasks(db.session, ids, current_user)
     for batch in result.email_batches:
         _hand_over(batch)
@@ -285,7 +286,7 @@ def complete_tasks():
 @bp.post("/tasks/assign")
 @la_required
 def assign_tasks():
-    ids = _load_tasks(request.form.getlist("task_id", type=int))
+    ids = _load_tasks(id_list("task_id"))
     amendments.assign_tasks(db.session, ids, current_user)
     if wants_fragment():
         return _rows_response(0, 0)

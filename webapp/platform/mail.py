@@ -18,8 +18,9 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import Flask, current_app, has_request_context, url_for
+from flask import Flask, current_app
 from flask_mail import Mail, Message
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
@@ -30,6 +31,8 @@ from webapp.models.base import utcnow
 log = logging.getLogger(__name__)
 mail = Mail()
 
+# Emails whose body holds a single-use link (a password reset, an invitation).
+SINGLE_USE_LINK_KINDS = ("password_reset", "invitation")
 MAX_ATTEMPTS = 6  # then the message waits for an officer's "Retry" (it is never dropped)
 STALE_SENDING = timedelta(minutes=15)
 
@@ -80,16 +83,14 @@ def _write_outbox(app: Flask, messages: Iterable[Message]) -> None:
 
 
 
-def external_url(endpoint: str, **values) -> str:
-    """An absolute link for an email, in a request or not (CLI, job worker).
-
-    Outside a request the host comes from ``B2B_BASE_URL``.
-    """
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    base = current_app.config.get("B2B_BASE_URL", "http://127.0.0.1:5000")
-    with current_app.test_request_context(base_url=base):
-        return url_for(endpoint, _external=True, **values)
+def external_url(endpoint: str, **values: object) -> str:
+    """An absolute link for an email, always on the configured ``B2B_BASE_URL``: never
+    built from a request's ``Host`` or ``X-Forwarded-Host``, which whoever sends the
+    request chooses (a reset link to their own site would hand them the token)."""
+    base = urlsplit(current_app.config["B2B_BASE_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/",
+                                       url_scheme=base.scheme or "https")
+    return adapter.build(endpoint, values, force_external=True)
 
 
 
@@ -153,7 +154,7 @@ def deliver(session: Session, ids: Iterable[int]) -> dict[str, list[int]]:
     if not claimed:
         return result
     rows = session.execute(select(OutboundEmail.id, OutboundEmail.recipient,
-                                  OutboundEmail.subject, OutboundEmail.body,
+                                  OutboundEmail.subject, OutboundEmail.body, OutboundEmail.kind,
                                   OutboundEmail.attempts)
                            .where(OutboundEmail.id.in_(claimed))
                            .order_by(OutboundEmail.id)).all()
@@ -171,8 +172,13 @@ def deliver(session: Session, ids: Iterable[int]) -> dict[str, list[int]]:
         result["failed"].append(row.id)
 
     def sent(row) -> None:
+        done = {"status": "sent", "sent_at": utcnow(), "last_error": None,
+                "next_attempt_at": None}
+        if row.kind in SINGLE_USE_LINK_KINDS:
+            # The link works once and only the recipient should hold it: not kept here.
+            done["body"] = "(sent; the single-use link in it is not kept)"
         session.execute(update(OutboundEmail).where(OutboundEmail.id == row.id).values(
-            status="sent", sent_at=utcnow(), last_error=None, next_attempt_at=None))
+            **done))
         session.commit()
         result["sent"].append(row.id)
 

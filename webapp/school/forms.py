@@ -10,6 +10,8 @@ from werkzeug.datastructures import MultiDict
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from webapp.web.validators import SafeText
+
 
 @dataclass(frozen=True)
 class DecisionPost:
@@ -30,8 +32,9 @@ class SendForm(FlaskForm):
     comment = TextAreaField(
         "Comment for the LA (optional)", widget=GovTextArea(),
         description="For example, who to contact about this report.",
-        validators=[Optional(), Length(max=1000, message="The comment must be 1,000 "
-                                                         "characters or fewer")])
+        validators=[Optional(), SafeText(multiline=True),
+                    Length(max=1000, message="The comment must be 1,000 "
+                           "characters or fewer")])
     submit = SubmitField("Send to LA", widget=GovSubmitInput())
 
 

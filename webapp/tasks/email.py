@@ -84,3 +84,26 @@ def sweep_outbox() -> None:
             deliver(db.session, ids[i:i + CHUNK])
         if ids:
             log.info("the sweep sent %d waiting emails", len(ids))
+
+
+@huey.task()
+def send_password_reset(email: str) -> None:
+    """Off the request: look the address up and, if it has an account, send its reset
+    link. The request that asked did only this enqueue, whatever the address."""
+    from webapp.auth.email import request_password_reset
+    from webapp.platform.mail import batch_ids
+
+    with app_context():
+        batch = request_password_reset(db.session, email)
+        if batch:
+            send_now(batch_ids(db.session, batch))
+
+
+def ask_for_password_reset(email: str) -> None:
+    """Hand the request to the worker; if the queue is down, do it here (the email then
+    waits in the table for the sweep, as every email does when the worker is away)."""
+    if not try_enqueue(send_password_reset, email, what="a password reset done in the request"):
+        from webapp.auth.email import request_password_reset
+
+        with app_context():
+            request_password_reset(db.session, email)

@@ -61,6 +61,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("B2B_SESSION_HOURS", 10)
     app.config.setdefault("B2B_SIGN_IN_LIMIT_ADDRESS", "50 per 15 minutes")
     app.config.setdefault("B2B_SIGN_IN_LIMIT_ACCOUNT", "5 per 15 minutes")
+    app.config.setdefault("B2B_RESET_LIMIT_ADDRESS", "10 per 15 minutes")
     app.before_request(lambda: _session_timeouts(app))
 
     @app.after_request
@@ -97,3 +98,9 @@ def sign_in_limit_address() -> str:
 
 def sign_in_limit_account() -> str:
     return current_app.config["B2B_SIGN_IN_LIMIT_ACCOUNT"]
+
+
+def reset_limit_address() -> str:
+    """Forgotten-password requests per client address (each address of an account is
+    limited as well, by webapp.auth.email)."""
+    return current_app.config["B2B_RESET_LIMIT_ADDRESS"]
