@@ -132,6 +132,10 @@ class Stats:
         self.status: dict[int, int] = {}
         self.last_ack: dict[int, tuple[float, str]] = {}  # difference -> (when, choice)
         self.timeline: list[tuple[float, int, float]] = []  # (when answered, status, took)
+        # What the page shows a person: a post answered 5xx or not at all marks its row
+        # "Not saved" (the browser's app.js) until a later post of that row is saved.
+        self.shown_unsaved = 0
+        self.unsaved_now: set[int] = set()
 
     def add(self, status: int, took: float, did: int, choice: str, stale: bool) -> None:
         with self.lock:
@@ -141,6 +145,10 @@ class Stats:
                 self.latencies.append(took)
                 self.acks += 1
                 self.last_ack[did] = (time.monotonic(), choice)
+                self.unsaved_now.discard(did)
+            elif status >= 500 or status < 0:
+                self.shown_unsaved += 1
+                self.unsaved_now.add(did)
             self.stale += stale
 
 
@@ -333,6 +341,9 @@ def main() -> None:
           f"({recorded} decision changes in the audit log; a post repeating the current "
           "answer is acknowledged without a new entry)")
     print(f"lost (a difference not holding the last acknowledged choice): {lost}")
+    print(f"rows shown 'Not saved':   {stats.shown_unsaved} times (a 5xx or no answer; the "
+          f"row keeps the choice and offers Try again); {len(stats.unsaved_now)} rows still "
+          "so at the end (never acknowledged after their failed post)")
     if lat:
         p95 = lat[int(len(lat) * 0.95) - 1]
         print(f"choice round trip:        median {statistics.median(lat) * 1000:.1f} ms, "
