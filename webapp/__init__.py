@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from webapp.config import (
@@ -53,6 +54,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     ])
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+
+    proxies = int(app.config["B2B_PROXIES"])
+    if proxies:
+        # The client's address and the scheme from the proxies in front; never the
+        # host (x_host): a forwarded Host is whatever the sender chose.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore[method-assign]
+                                x_host=0, x_port=0, x_prefix=0)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True,

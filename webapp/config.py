@@ -27,6 +27,8 @@ def default_config(instance_path: str) -> dict:
         "B2B_PRODUCTION": False,
         # Every link in an email is built on this, never on a request's Host header.
         "B2B_BASE_URL": "http://127.0.0.1:5000",
+        # Proxies in front that set X-Forwarded-For/-Proto (ProxyFix, with x_host off).
+        "B2B_PROXIES": 0,
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'b2b.sqlite3'}",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SESSION_COOKIE_HTTPONLY": True,
