@@ -64,19 +64,24 @@ run: db
 ## Tests ---------------------------------------------------------------------------
 
 # Debian packages the suite runs: Chromium for the browser tests (never a downloaded
-# browser build), poppler-utils' pdftoppm, which turns export pages into PNGs, and
-# HarfBuzz's subsetter, which WeasyPrint 70 uses to embed fonts (it warns without it).
+# browser build), poppler-utils' pdftoppm, which turns export pages into PNGs,
+# HarfBuzz's subsetter, which WeasyPrint 70 uses to embed fonts (it warns without it),
+# and LibreOffice Writer with its Python bridge (python3-uno), the real word processor
+# that opens, ticks and saves the exported .docx in tests/b2b/review/test_ticked_return.py.
 test-tools:
 	@command -v chromium >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 && \
-	  dpkg -s libharfbuzz-subset0 >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium, poppler-utils and libharfbuzz-subset0 for the tests"; \
+	  dpkg -s libharfbuzz-subset0 >/dev/null 2>&1 && command -v soffice >/dev/null 2>&1 && \
+	  dpkg -s python3-uno >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium, poppler-utils, libharfbuzz-subset0, LibreOffice" \
+	    "Writer and python3-uno for the tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    chromium poppler-utils libharfbuzz-subset0 >/dev/null; }
+	    chromium poppler-utils libharfbuzz-subset0 libreoffice-writer-nogui \
+	    python3-uno >/dev/null; }
 
 test: setup test-tools
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 2 --dist loadfile --cov --cov-branch --cov-report=term
 
 lint: setup
 	$(BIN)/ruff check .
