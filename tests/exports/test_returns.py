@@ -9,6 +9,7 @@ from lxml import etree
 from tests.factories import HARD_PUPIL, decided_seed_report, difference
 from tests.readback import flat, pdf_text, png_of_page
 from webapp.b2b.formats.ctf import read_ctf
+from webapp.b2b.formats.writers import ctf_version
 from webapp.exports.pdf import sims_return_pdf
 from webapp.exports.returns import sims_return, sims_return_ctf
 
@@ -22,12 +23,18 @@ def test_return_carries_only_the_items_the_la_had_right(session):
     pupils = {p.items["upn"]: p for p in read_ctf(io.BytesIO(_ctf(session, report)))}
     # Joseph (forename), 26/09/2007 (DOB) and PA3 9NF (the LA's address): nothing else.
     assert set(pupils) == {"R886111110001", "U886111110002", "P886111110003"}
-    assert pupils["R886111110001"].items == {"upn": "R886111110001", "forename": "Joseph"}
-    assert pupils["U886111110002"].items == {"upn": "U886111110002", "dob": "2007-09-26"}
+    # Every pupil carries UPN, names, date of birth and sex (SIMS's own, to find the
+    # pupil by), the item the LA had right in place of SIMS's.
+    assert pupils["R886111110001"].items == {
+        "upn": "R886111110001", "surname": "Bloggs", "forename": "Joseph",
+        "dob": "2006-01-26", "sex": "M"}
+    assert pupils["U886111110002"].items == {
+        "upn": "U886111110002", "surname": "DAVIDS", "forename": "Emma",
+        "dob": "2007-09-26", "sex": "F"}
     jamie = pupils["P886111110003"].items
     assert jamie["postcode"] == "PA3 9NF"
     assert jamie["address_paon"] == "1" and jamie["address_street"] == "Green Abbey Road"
-    assert "forename" not in jamie  # the school was right about Jamie
+    assert jamie["forename"] == "Jamie"  # the school was right about Jamie
     assert pupils["R886111110001"].school.laestab == "8860000"  # from the LA
 
 
@@ -37,12 +44,16 @@ def test_return_header_per_domain_notes(session):
                             etree.XMLParser(resolve_entities=False, no_network=True))
     assert root.tag == "CTfile"
     h = root.find("Header")
-    assert h.findtext("CTFversion") == "24.0"
+    assert h.findtext("CTFversion") == ctf_version()  # the academic year's: 26.0 in 2026/27
+    assert [c.tag for c in h] == ["DocumentName", "CTFversion", "DateTime",
+                                  "DocumentQualifier", "DataDescriptor", "SupplierID",
+                                  "SourceSchool", "DestSchool"]
     assert h.findtext("DocumentQualifier") == "partial"
-    assert h.findtext("DocumentName") == "B2B return to SIMS: B2BreportWeek17"
+    assert h.findtext("DocumentName") == "Common Transfer File"
+    assert h.findtext("DataDescriptor") == "B2B return to SIMS: B2BreportWeek17"
     assert (h.findtext("SourceSchool/LEA"), h.findtext("SourceSchool/Estab")) == ("886", "0000")
     assert h.findtext("SourceSchool/SchoolName") == report.school.la.name
-    assert h.findtext("SourceSchool/AcademicYear") == "2025"
+    assert h.findtext("SourceSchool/AcademicYear") == f"20{ctf_version()[:2]}"
     assert (h.findtext("DestSchool/LEA"), h.findtext("DestSchool/Estab")) == ("886", "1111")
     assert len(root.findall("CTFpupilData/Pupil")) == 3
 

@@ -50,6 +50,10 @@ def import_command(files: tuple[Path, ...], source: str, as_json: bool) -> None:
                 click.echo(f"  the same file was imported before (batch {summary.duplicate_of})")
             for laestab in summary.schools_created:
                 click.echo(f"  new school created from the file: {laestab}")
+            for warning in summary.warnings:
+                click.echo(f"  warning: {warning}")
+            for line in summary.not_read_lines():
+                click.echo(f"  {line}")
     if as_json:
         click.echo(json.dumps(results if len(results) > 1 else results[0], indent=2))
     if failed:

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import click
 
+from webapp.b2b.review.wording import plural
 from webapp.cli import common
 from webapp.exports.docx import report_docx, reports_docx
 from webapp.exports.packs import build_pack, pack_report_ids, pack_title
 from webapp.exports.pdf import report_pdf
 from webapp.exports.printed import printed_report
+from webapp.exports.returns import sims_return, sims_return_ctf
 from webapp.extensions import db
 from webapp.models import Report
 
@@ -24,12 +26,20 @@ _out = click.Path(dir_okay=False, writable=True, path_type=Path)
 @common.year_option
 @click.option("--pdf", "pdf_path", type=_out, help="Write the report as PDF here.")
 @click.option("--docx", "docx_path", type=_out, help="Write the report as .docx here.")
+@click.option("--ctf", "ctf_path", type=_out,
+              help="Write the return file for SIMS (a CTF of what SIMS must change) here.")
 def export_command(laestab: str, week: int, year: int | None, pdf_path: Path | None,
-                   docx_path: Path | None) -> None:
-    """Print one school's report for a week, decisions marked, as PDF and/or .docx."""
-    if pdf_path is None and docx_path is None:
-        raise click.UsageError("Give --pdf FILE, --docx FILE or both.")
+                   docx_path: Path | None, ctf_path: Path | None) -> None:
+    """Print one school's report for a week, decisions marked, as PDF and/or .docx; and
+    the return file for SIMS, as the school's "Changes to make in SIMS" page offers it."""
+    if pdf_path is None and docx_path is None and ctf_path is None:
+        raise click.UsageError("Give --pdf FILE, --docx FILE, --ctf FILE or several.")
     report = common.report_for(laestab, week, year)
+    if ctf_path is not None:
+        ret = sims_return(db.session, report)
+        ctf_path.write_bytes(sims_return_ctf(ret))
+        click.echo(f"{ctf_path}: return file for SIMS for {ret.school_title} "
+                   f"({plural(len(ret.pupils), 'pupil')})")
     printed = printed_report(db.session, report)
     view = printed.view
     for path, render in ((pdf_path, report_pdf), (docx_path, report_docx)):
@@ -37,7 +47,7 @@ def export_command(laestab: str, week: int, year: int | None, pdf_path: Path | N
             continue
         path.write_bytes(render(printed))
         click.echo(f"{path}: {view.document_name} for {view.school_title} "
-                   f"({view.records_printed} pupil data records)")
+                   f"({plural(view.records_printed, 'pupil data record')})")
 
 
 @click.command("pack")
@@ -68,7 +78,7 @@ def pack_command(week: int | None, year: int | None, laestab: str | None,
     if docx_path is not None:
         docx_path.write_bytes(reports_docx(
             printed_report(db.session, db.session.get(Report, i)) for i in ids))
-        click.echo(f"{docx_path}: {title}: {len(ids)} reports.")
+        click.echo(f"{docx_path}: {title}: {plural(len(ids), 'report')}.")
     if pdf_path is None:
         return
     tmp = pdf_path.with_name(pdf_path.name + ".part")
@@ -77,8 +87,8 @@ def pack_command(week: int | None, year: int | None, laestab: str | None,
         summary = build_pack(db.session, ids, out, title=title, by_week=week is None,
                              progress=bar.update)
     tmp.replace(pdf_path)  # never leave half a pack under the real name
-    click.echo(f"{pdf_path}: {title}: {len(summary.entries)} reports, "
-               f"{summary.pages} pages (and the contents).")
+    click.echo(f"{pdf_path}: {title}: {plural(len(summary.entries), 'report')}, "
+               f"{plural(summary.pages, 'page')} (and the contents).")
 
 
 commands: list = [export_command, pack_command]

@@ -11,22 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from webapp.b2b.formats.writers import write_ctf
+from webapp.b2b.formats.writers import CTF_ITEMS, IDENTITY_ITEMS, write_ctf
 from webapp.b2b.records.catalogue import FIELDS_BY_KEY
 from webapp.b2b.records.items import ADDRESS_PARTS
-from webapp.models import Difference, Report
+from webapp.models import Difference, PupilRecord, Report
 
-CTF_VERSION = "24.0"
-# Items write_ctf does not write: added to BasicDetails by element name (as read_ctf reads).
-_EXTRA_BASIC = {"eal": "EAL", "gifted_talented": "GiftedTalented",
-                "service_child": "ServiceChild", "traveller": "Traveller",
-                "connexions_assent": "ConnexionsAssent"}
-# Items a CTF pupil record does not carry: listed for the school to enter by hand.
-NOT_IN_CTF = {"start_date", "leave_date"}
+# Items the return's CTF carries (the address as a whole). Any other (the start and
+# leaving dates, which a CTF gives only as the sending school's own history, and items
+# no real CTF holds) is listed for the school to enter by hand.
+IN_CTF = (CTF_ITEMS - {"start_date", "leave_date"}) | {"address"}
 _ADDRESS_ITEMS = (*ADDRESS_PARTS, "postcode", "uprn")
 
 
@@ -79,7 +75,8 @@ def sims_return(session: Session, report: Report) -> SimsReturn:
         select(Difference)
         .where(Difference.report_id == report.id, Difference.status == "open",
                Difference.kind == "field", Difference.choice == "la")
-        .options(selectinload(Difference.la_record), selectinload(Difference.decided_by))
+        .options(selectinload(Difference.la_record), selectinload(Difference.school_record),
+                 selectinload(Difference.decided_by))
         .order_by(Difference.id)))
     upn_of: dict[str, str] = {}  # subject -> the UPN the file uses
     for d in diffs:
@@ -90,7 +87,7 @@ def sims_return(session: Session, report: Report) -> SimsReturn:
         upn = upn_of.get(d.subject_key) or d.upn or (d.la_record.upn if d.la_record else None)
         if f is None or not upn:
             continue  # without a UPN SIMS cannot be told which pupil
-        in_ctf = d.field_key not in NOT_IN_CTF
+        in_ctf = d.field_key in IN_CTF
         correct = f.show(d.la_value)
         if d.field_key == "postcode" and d.la_record is not None:
             # The file carries the LA's whole address: the list shows it too.
@@ -102,34 +99,34 @@ def sims_return(session: Session, report: Report) -> SimsReturn:
             in_ctf, d.decided_by.name if d.decided_by else None, d.decided_at))
         if not in_ctf:
             continue
-        items = ret.pupils.setdefault(upn, {"upn": upn})
+        items = ret.pupils.get(upn)
+        if items is None:
+            # Every pupil of a CTF carries UPN, names, date of birth and sex: SIMS's own
+            # (the school's record), so that SIMS finds the pupil; the LA's if it has none.
+            items = ret.pupils[upn] = {"upn": upn, **_identity(d.school_record or
+                                                                d.la_record)}
         if d.field_key in ("address", "postcode") and d.la_record is not None:
             for k in _ADDRESS_ITEMS:
                 items[k] = getattr(d.la_record, k) or ""
         elif d.field_key != "upn":
             items[d.field_key] = d.la_value
             if d.field_key == "sen_provision":
-                # The CTF's SEN record needs a start date; the LA's data gives none, so the
+                # The CTF's SEN record has a start date; the LA's data gives none, so the
                 # date the school confirmed the LA's value stands for it.
                 when = d.decided_at or datetime.now(UTC)
-                items["start_date"] = when.date().isoformat()
+                items["sen_start_date"] = when.date().isoformat()
     return ret
+
+
+def _identity(record: PupilRecord | None) -> dict[str, str | None]:
+    if record is None:
+        return {}
+    return {k: getattr(record, k) for k in IDENTITY_ITEMS if k != "upn"}
 
 
 def sims_return_ctf(ret: SimsReturn, *, generated_at: datetime | None = None) -> bytes:
     """The return as a partial CTF from the LA (source) to the school (destination)."""
-    data = write_ctf(laestab=f"{ret.la_number}0000", school_name=ret.la_name,
-                     pupils=ret.pupils.values(), version=CTF_VERSION,
-                     dest_laestab=ret.laestab, academic_year=ret.academic_year_start,
-                     document_name=f"B2B return to SIMS: {ret.document_name}",
+    return write_ctf(laestab=f"{ret.la_number}0000", school_name=ret.la_name,
+                     pupils=ret.pupils.values(), dest_laestab=ret.laestab,
+                     data_descriptor=f"B2B return to SIMS: {ret.document_name}",
                      generated_at=generated_at)
-    if not any(k in p for p in ret.pupils.values() for k in _EXTRA_BASIC):
-        return data
-    root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
-    for pupil in root.iter("Pupil"):
-        items = ret.pupils.get(pupil.findtext("UPN") or "", {})
-        basic = pupil.find("BasicDetails")
-        for key, tag in _EXTRA_BASIC.items():
-            if items.get(key) is not None and basic is not None:
-                etree.SubElement(basic, tag).text = items[key]
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

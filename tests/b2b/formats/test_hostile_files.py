@@ -12,8 +12,9 @@ from webapp.b2b.formats.writers import write_ctf, write_pupils_csv
 from webapp.b2b.intake.importing import import_file
 from webapp.models import PupilRecord, School
 
-GOOD = write_ctf(laestab="8861111", school_name="Green Abbey",
+GOOD = write_ctf(laestab="8861111", school_name="Green Abbey", version="24.0",
                  pupils=[pupil("X886111110001", "Bloggs", "Joe", "2006-01-26", "M")])
+SURNAME_LINE = GOOD[:GOOD.index(b"<Surname>")].count(b"\n") + 1
 
 XXE = b"""<?xml version="1.0"?>
 <!DOCTYPE CTfile [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
@@ -47,9 +48,10 @@ def _bad_csv(header_fix=None, row=None) -> bytes:
 CASES = {
     "xxe": (XXE, "DOCTYPE"),
     "entity bomb": (BOMB, "DOCTYPE"),
-    "undeclared entity": (UNDECLARED_ENTITY, "line 22: the XML is not well formed: Entity 'ghost'"),
+    "undeclared entity": (UNDECLARED_ENTITY,
+                          f"line {SURNAME_LINE}: the XML is not well formed: Entity 'ghost'"),
     "truncated": (GOOD[: len(GOOD) // 2], "not well formed"),
-    "wrong encoding": (_latin1(GOOD), "line 22: the XML is not well formed"),
+    "wrong encoding": (_latin1(GOOD), f"line {SURNAME_LINE}: the file says it is written in UTF-8"),
     "not xml root": (b"<?xml version='1.0'?><html><body/></html>", "not <CTfile>"),
     "ctf version 18": (GOOD.replace(b"<CTFversion>24.0", b"<CTFversion>18.0"), "version 18.0"),
     "impossible ctf date": (GOOD.replace(b"2006-01-26", b"2006-02-30"), "not a real date"),
@@ -122,3 +124,20 @@ def test_value_longer_than_its_column_is_refused(session):
 def test_huge_ids_in_urls_are_not_found(client):
     assert client.get("/api/v1/uploads/99999999999999999999").status_code in (401, 404)
     assert client.get("/school/reports/99999999999").status_code in (302, 404)
+
+
+def test_a_file_in_another_encoding_than_it_declares_is_refused_in_plain_words(session):
+
+
+    data = write_ctf(laestab="8861111", school_name="Green Abbey School", pupils=[
+        {"upn": "A886111110001", "surname": "Łężśka", "forename": "Siân",
+         "dob": "2010-01-01", "sex": "F"}], version="24.0")
+    cases = {
+        "cp1252 bytes": (data.decode().encode("cp1252", "replace"), "says it is written in UTF-8"),
+        "UTF-16 declared": (data.replace(b'encoding="utf-8"', b'encoding="UTF-16"'),
+                            "says it is written in UTF-16"),
+    }
+    for name, (body, says) in cases.items():
+        summary = import_file(session, body, side="school", file_name="x.xml")
+        assert not summary.ok and says in summary.error, (name, summary.error)
+        assert "Blank needed here" not in summary.error

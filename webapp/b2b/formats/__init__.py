@@ -63,6 +63,54 @@ class ParsedPupil:
     attendance: list[dict[str, str | int | None]] = field(default_factory=list)
 
 
+# How many different sets of paths not read one file's notes keep (a hostile file could
+# give every pupil new element names); pupils past it are counted under one line.
+MAX_PATH_SETS = 5000
+TOO_MANY_PATHS = ("(further elements: too many different names to list)",)
+
+
+@dataclass
+class ReadNotes:
+    """What a reader saw in a file and did not take in, for the import's summary.
+
+    ``pupil_paths`` counts, for each set of element paths (relative to ``Pupil``) that a
+    pupil had and the reader did not read, the pupils with exactly that set: most pupils
+    of a file share one, so a pupil costs one count. ``warnings`` are about the file as a
+    whole (a CTF version newer than those known, an element of the header not read).
+    """
+
+    warnings: list[str] = field(default_factory=list)
+    pupil_paths: dict[tuple[str, ...], int] = field(default_factory=dict)
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings and len(self.warnings) < 100:
+            self.warnings.append(message)
+
+    def pupil(self, paths: tuple[str, ...]) -> None:
+        """Count one pupil who had these element paths and whose reader did not read them."""
+        if paths:
+            n = self.pupil_paths.get(paths)
+            if n is None and len(self.pupil_paths) >= MAX_PATH_SETS:
+                paths = TOO_MANY_PATHS  # a file inventing names: its memory stays bounded
+                n = self.pupil_paths.get(paths)
+            self.pupil_paths[paths] = (n or 0) + 1
+
+    def update(self, other: ReadNotes) -> None:
+        """Add another reading's notes (the parse-ahead worker's) to these."""
+        for w in other.warnings:
+            self.warn(w)
+        for paths, n in other.pupil_paths.items():
+            self.pupil_paths[paths] = self.pupil_paths.get(paths, 0) + n
+
+    def not_read(self) -> dict[str, int]:
+        """Each path not read, with how many pupils had it, in the order first met."""
+        out: dict[str, int] = {}
+        for paths, n in self.pupil_paths.items():
+            for p in paths:
+                out[p] = out.get(p, 0) + n
+        return out
+
+
 @dataclass
 class ParsedExclusion:
     school: SchoolRef

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import IO, TYPE_CHECKING, Any
 
-from webapp.b2b.formats import CountingReader, ImportRefused, ParsedPupil, SchoolRef
+from webapp.b2b.formats import CountingReader, ImportRefused, ParsedPupil, ReadNotes, SchoolRef
 from webapp.b2b.formats.csvfile import read_pupils_csv
 from webapp.b2b.formats.ctf import read_ctf
 
@@ -36,6 +36,16 @@ READERS: dict[str, Callable[[IO[bytes]], Iterator[ParsedPupil]]] = {
     "ctf": read_ctf,
     "csv-pupils": read_pupils_csv,
 }
+
+
+def read_pupils(fmt: str, source: IO[bytes], notes: ReadNotes) -> Iterator[ParsedPupil]:
+    """The pupils of a file in format ``fmt``; what the file held and was not read goes
+    in ``notes`` (CTF: the elements not read)."""
+    if fmt == "ctf":
+        return read_ctf(source, notes)
+    return READERS[fmt](source)
+
+
 CHUNK = 2000  # pupils per message: about what the importer writes at a time
 START_TIMEOUT = 30.0  # seconds to wait for a worker before reading here instead
 
@@ -45,9 +55,10 @@ Progress = Callable[[int], None]
 Packed = tuple[str, str | None, dict[str, str | None], str, list[dict[str, str | None]],
                list[dict[str, str | int | None]]]
 Job = tuple[int, str, bytes]  # (seq, format, the file's bytes); None tells the worker to stop
-# What the worker sends back, its kind first: ("ready",), ("pupils" | "end", seq, pupils,
-# bytes read), ("refused", ..., reason, where), ("failed", ..., error name), ("bye", peak
-# memory in kB, CPU seconds). Unpickled from another process: its items are not checked.
+# What the worker sends back, its kind first: ("ready",), ("pupils", seq, pupils, bytes
+# read), ("end", ..., the file's ReadNotes), ("refused", ..., reason, where), ("failed",
+# ..., error name), ("bye", peak memory in kB, CPU seconds). Unpickled from another
+# process: its items are not checked.
 Message = tuple[Any, ...]
 
 
@@ -74,14 +85,15 @@ def _serve(jobs: Queue[Job | None], out: Connection[Message, Message]) -> None:
         counting = CountingReader(io.BytesIO(data))
         sent = 0
         batch: list[Packed] = []
+        notes = ReadNotes()
         try:
-            for p in READERS[fmt](io.BufferedReader(counting)):
+            for p in read_pupils(fmt, io.BufferedReader(counting), notes):
                 batch.append(_pack(p))
                 if len(batch) == CHUNK:
                     out.send(("pupils", seq, batch, counting.count - sent))
                     sent = counting.count
                     batch = []
-            out.send(("end", seq, batch, counting.count - sent))
+            out.send(("end", seq, batch, counting.count - sent, notes))
         except ImportRefused as e:
             out.send(("refused", seq, batch, counting.count - sent, e.reason, e.where))
         except Exception as e:  # noqa: BLE001  (the importer reads it itself instead)
@@ -109,7 +121,10 @@ class Ticket:
         self.worker, self.seq, self.fmt, self.data = worker, seq, fmt, data
         self.done = False
 
-    def pupils(self, progress: Progress | None = None) -> Iterator[ParsedPupil]:
+    def pupils(self, progress: Progress | None = None,
+               notes: ReadNotes | None = None) -> Iterator[ParsedPupil]:
+        """The file's pupils in order; ``notes`` gets what the file held and was not read
+        (once the last pupil is given)."""
         taken = reported = 0
         schools: dict[tuple[str, str | None], SchoolRef] = {}
         while not self.done:
@@ -129,6 +144,8 @@ class Ticket:
                 progress(nbytes)
                 reported += nbytes
             if kind == "end":
+                if notes is not None and isinstance(msg[4], ReadNotes):
+                    notes.update(msg[4])
                 return
             if kind == "refused":
                 raise ImportRefused(msg[4], msg[5])
@@ -137,7 +154,9 @@ class Ticket:
         # Read here from the start, passing over the pupils already given; progress goes
         # on from where the worker's stopped.
         counting = CountingReader(io.BytesIO(self.data))
-        for p in islice(READERS[self.fmt](io.BufferedReader(counting)), taken, None):
+        here = read_pupils(self.fmt, io.BufferedReader(counting),
+                           notes if notes is not None else ReadNotes())
+        for p in islice(here, taken, None):
             if progress and counting.count > reported:
                 progress(counting.count - reported)
                 reported = counting.count

@@ -227,7 +227,8 @@ def compare_records(school: Record, la: Record) -> list[tuple[Field, str | None,
 
     A field either side did not supply is never a difference; supplied blank on one side
     and filled on the other is. The postcode is its own difference only when the address
-    lines agree (the seed's "LA Address" row); otherwise the whole address differs.
+    lines agree or one side gave none (the seed's "LA Address" row); otherwise the whole
+    address differs.
     """
     out: list[tuple[Field, str | None, str | None]] = []
     s_get, l_get = school.get, la.get
@@ -242,13 +243,14 @@ def compare_records(school: Record, la: Record) -> list[tuple[Field, str | None,
     if any(s_get(k) != l_get(k) for k in _ADDRESS_KEYS):
         address, postcode = FIELDS_BY_KEY["address"], FIELDS_BY_KEY["postcode"]
         a, b = address.value(school), address.value(la)
-        if a is not None and b is not None and a != b:
-            if not address_lines_same(school, la):
-                out.append((address, a, b))
-            else:
-                pa, pb = s_get("postcode"), l_get("postcode")
-                if pa is not None and pb is not None and not postcode.same(pa, pb):
-                    out.append((postcode, pa, pb))
+        if a is not None and b is not None and a != b and not address_lines_same(school, la):
+            out.append((address, a, b))
+        else:
+            # The lines agree, or one side gave none (a CTF address may be a postcode
+            # alone): the postcodes, where both sides gave one.
+            pa, pb = s_get("postcode"), l_get("postcode")
+            if pa is not None and pb is not None and not postcode.same(pa, pb):
+                out.append((postcode, pa, pb))
     if len(out) > 1:
         out.sort(key=lambda t: _ORDER[t[0].key])
     return out

@@ -1,4 +1,5 @@
-"""Code sets (ethnicity, SEN, exclusions, attendance, ...) loaded from ``b2b/data/*.csv``.
+"""Code sets (ethnicity, SEN, exclusions, attendance, ...) loaded from
+``b2b/records/data/*.csv``.
 
 They are data, not literals scattered through the code: an LA that needs a newer list
 replaces the CSV file.

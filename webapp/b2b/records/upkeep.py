@@ -1,4 +1,5 @@
-"""What a pupil record keeps about itself, kept up to date on every ORM write.
+"""What a pupil record and a report keep about themselves, kept up to date on every ORM
+write (a record's own problems; the date a report's week starts).
 
 The importer works out ``problems`` as it writes; any other write of a record through the
 ORM (an amendment task, a test's factory) goes through these listeners. The app factory
@@ -12,7 +13,8 @@ from typing import Any
 from sqlalchemy import event
 
 from webapp.b2b.records.checks import record_problems
-from webapp.models import PupilRecord
+from webapp.b2b.weeks import week_start
+from webapp.models import PupilRecord, Report
 
 
 def _recheck(_mapper: Any, _connection: Any, record: PupilRecord) -> None:
@@ -20,8 +22,15 @@ def _recheck(_mapper: Any, _connection: Any, record: PupilRecord) -> None:
     record.problems = record_problems(record.upn, record.postcode)
 
 
+def _date_the_week(_mapper: Any, _connection: Any, report: Report) -> None:
+    """A report knows the Monday its week starts (what earlier and latest compare)."""
+    report.week_start = week_start(report.academic_year, report.week)
+
+
 def register_listeners() -> None:
     """Attach the listeners (once, however often it is called)."""
-    for when in ("before_insert", "before_update"):
-        if not event.contains(PupilRecord, when, _recheck):
-            event.listen(PupilRecord, when, _recheck)
+    for target, when, fn in ((PupilRecord, "before_insert", _recheck),
+                             (PupilRecord, "before_update", _recheck),
+                             (Report, "before_insert", _date_the_week)):
+        if not event.contains(target, when, fn):
+            event.listen(target, when, fn)
