@@ -26,8 +26,8 @@ class InviteForm(FlaskForm):
     email = EmailField("Email address", validators=[
         DataRequired("Enter their email address"), Email("Enter a real email address"),
         Length(max=320)])
-    name = StringField("Full name", validators=[DataRequired("Enter their name"), SafeText(),
-                                                Length(max=200)])
+    name = StringField("Full name", validators=[DataRequired("Enter their name"),
+                                                SafeText(name="The name"), Length(max=200)])
     where = SelectField("Account for", validators=[DataRequired()])
 
 
@@ -91,6 +91,6 @@ def toggle(user_id: int):
     if user is None or user.la_id != current_user.la_id or user.id == current_user.id:
         abort(404)
     set_active(db.session, user, not user.active, current_user)
-    flash(f"{user.email} {'can sign in again' if user.active else 'can no longer sign in'}.",
-          "success")
+    flash(f"{user.name or user.email} "
+          f"{'can sign in again' if user.active else 'can no longer sign in'}.", "success")
     return redirect(url_for("users.index"))

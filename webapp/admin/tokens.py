@@ -16,7 +16,7 @@ from webapp.auth.access import la_required
 from webapp.auth.api_tokens import create_token, revoke_token
 from webapp.b2b.intake.uploads import uploads_of_la
 from webapp.extensions import db
-from webapp.models import ApiToken, School, Upload
+from webapp.models import ApiToken, School, Upload, User
 from webapp.web.validators import SafeText
 
 bp = Blueprint("tokens", __name__, url_prefix="/la/tokens")
@@ -25,7 +25,7 @@ bp = Blueprint("tokens", __name__, url_prefix="/la/tokens")
 class TokenForm(FlaskForm):
     scope = SelectField("Who sends with it", validators=[DataRequired()])
     label = StringField("What it is for", description="For example: SIMS nightly B2B export",
-                        validators=[SafeText(), Length(max=200)])
+                        validators=[SafeText(name="The label"), Length(max=200)])
 
 
 def _form() -> TokenForm:
@@ -44,8 +44,16 @@ def index():
                                 .order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc()))
     uploads = db.session.scalars(uploads_of_la(current_user.la_id).order_by(Upload.id.desc())
                                  .limit(20))
-    return render_template("tokens/index.html", title="API tokens", tokens=list(tokens),
-                           uploads=list(uploads), form=_form())
+    tokens = list(tokens)
+    return render_template("tokens/index.html", title="API tokens", tokens=tokens,
+                           uploads=list(uploads), form=_form(), creators=_creators(tokens))
+
+
+def _creators(tokens: list[ApiToken]) -> dict[str, str]:
+    """Who created each token, by name: the token keeps the creator's email."""
+    emails = {t.created_by for t in tokens}
+    return dict(db.session.execute(select(User.email, User.name).where(
+        User.email.in_(emails))).tuples().all()) if emails else {}
 
 
 @bp.post("/")
@@ -54,7 +62,7 @@ def create():
     form = _form()
     if not form.validate_on_submit():
         return render_template("tokens/index.html", title="API tokens", form=form,
-                               tokens=[], uploads=[], form_errors=True), 422
+                               tokens=[], uploads=[], creators={}, form_errors=True), 422
     school = None
     if form.scope.data != "la":
         school = db.session.get(School, int(form.scope.data))

@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
 from webapp.extensions import db, login_manager
-from webapp.models import Difference, Report, ReportSubmission, School, User
+from webapp.models import Difference, Report, ReportSubmission, ReturnFile, School, User
 
 
 @login_manager.user_loader
@@ -64,6 +64,16 @@ def load_submission(submission_id: int) -> ReportSubmission:
         abort(404)
     load_report(s.report_id)
     return s
+
+
+def load_return_file(report_id: int, return_id: int) -> tuple[Report, ReturnFile]:
+    """A ticked .docx uploaded for a report (and the report), if the user may see the
+    report and the file is that report's; 404 otherwise."""
+    report = load_report(report_id)
+    rf = db.session.get(ReturnFile, return_id)
+    if rf is None or rf.report_id != report.id:
+        abort(404)
+    return report, rf
 
 
 def school_required(view):

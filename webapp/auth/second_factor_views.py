@@ -40,7 +40,8 @@ def _pending_id(user: User) -> str:
 
 def _pending_user(pending: str) -> User | None:
     uid, _, digest = pending.partition(":")
-    user = db.session.get(User, int(uid)) if uid.isdigit() else None
+    ok_id = uid.isascii() and uid.isdigit() and len(uid) <= 10 and int(uid) <= 2**31 - 1
+    user = db.session.get(User, int(uid)) if ok_id else None
     if user is None or not user.active or not hmac.compare_digest(_pending_id(user), pending):
         return None
     return user
@@ -118,7 +119,13 @@ def setup():
 def off():
     if not current_user.is_la or not current_user.totp_secret:
         abort(404)
-    if not tf.check_code(db.session, current_user, request.form.get("code", "")):
+    try:
+        right = tf.check_code(db.session, current_user, request.form.get("code", ""))
+    except tf.CodeLocked as e:
+        flash(f"Too many wrong codes: two-step sign-in is still on. You can try again after "
+              f"{e.until:%H:%M} UTC.", "error")
+        return redirect(url_for("twofactor.setup"))
+    if not right:
         flash("The code is not right: two-step sign-in is still on.", "error")
         return redirect(url_for("twofactor.setup"))
     tf.turn_off(db.session, current_user, current_user)

@@ -84,7 +84,7 @@ def sign_in():
     if form.validate_on_submit():
         user = authenticate(db.session, form.email.data, form.password.data)
         if user is not None and user.totp_secret:
-            # Password right; the code step signs in (webapp/twofactor).
+            # Password right; the code step signs in (webapp/auth/second_factor_views.py).
             return start_code_step(user, _safe_next(request.args.get("next")))
         if user is not None:
             user.last_sign_in_at = utcnow()
@@ -95,7 +95,7 @@ def sign_in():
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("auth.index"))
         form.email.errors.append(SIGN_IN_ERROR)
-    # Set by the session time-outs (webapp/security.py) when they signed someone out.
+    # Set by the session time-outs (webapp/web/security.py) when they signed someone out.
     timed_out = session.pop("_timed_out", False)
     return render_template("auth/sign_in.html", form=form, title="Sign in",
                            timed_out=timed_out), 400 if form.errors else 200

@@ -21,6 +21,7 @@ from huey.storage import SqliteStorage
 
 from webapp.config import default_config
 from webapp.extensions import db
+from webapp.platform.db_setup import write_transactions
 
 log = logging.getLogger(__name__)
 
@@ -72,16 +73,20 @@ def _get_app() -> Flask:
 
 @contextmanager
 def app_context() -> Iterator[Flask]:
-    """The app a task runs in: the caller's, if there is one, else the worker's."""
-    if has_app_context():
-        yield current_app._get_current_object()  # type: ignore[attr-defined]
-        return
-    app = _get_app()
-    with app.app_context():
-        try:
-            yield app
-        finally:
-            db.session.remove()
+    """The app a task runs in: the caller's, if there is one, else the worker's. A task's
+    transactions take SQLite's write lock when they begin (``write_transactions``): two
+    worker threads that each read and then write would otherwise fail at once with
+    "database is locked" instead of waiting their turn."""
+    with write_transactions():
+        if has_app_context():
+            yield current_app._get_current_object()  # type: ignore[attr-defined]
+            return
+        app = _get_app()
+        with app.app_context():
+            try:
+                yield app
+            finally:
+                db.session.remove()
 
 
 def bind_storage(app: Flask) -> None:

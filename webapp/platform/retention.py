@@ -1,6 +1,7 @@
 """Retention: how long pupil data is kept (see docs/security.md).
 
 - The downloadable copy of a sent report: ``copy_days`` (30) after sending, then gone.
+- A ticked .docx a school sent back (issue 16): ``copy_days`` after uploading, the same.
 - Reports, with their differences, decisions, amendment tasks and notifications: for
   ``report_years`` academic years after the one they belong to (default 2), then deleted.
 - Import batches no record refers to any more, and processed uploads: ``import_days``.
@@ -16,7 +17,14 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from webapp.b2b.weeks import academic_year_of
-from webapp.models import ImportBatch, PupilRecord, Report, ReportSubmission, Upload
+from webapp.models import (
+    ImportBatch,
+    PupilRecord,
+    Report,
+    ReportSubmission,
+    ReturnFile,
+    Upload,
+)
 from webapp.models.base import utcnow
 from webapp.platform.audit import record
 
@@ -27,6 +35,7 @@ class PurgeResult:
     reports: int = 0
     batches: int = 0
     uploads: int = 0
+    returns: int = 0
 
 
 def purge(session: Session, *, now: datetime | None = None, copy_days: int = 30,
@@ -40,6 +49,11 @@ def purge(session: Session, *, now: datetime | None = None, copy_days: int = 30,
         .where(ReportSubmission.snapshot.is_not(None),
                ReportSubmission.sent_at < now - timedelta(days=copy_days))
         .values(snapshot=None)).rowcount or 0
+    out.returns = session.execute(
+        update(ReturnFile)
+        .where(ReturnFile.content.is_not(None),
+               ReturnFile.uploaded_at < now - timedelta(days=copy_days))
+        .values(content=None)).rowcount or 0
     oldest_kept = academic_year_of(now.date()) - report_years
     old_reports = list(session.scalars(select(Report.id).where(
         Report.academic_year < oldest_kept)))

@@ -86,7 +86,7 @@ def sweep_outbox() -> None:
             log.info("the sweep sent %d waiting emails", len(ids))
 
 
-@huey.task()
+@huey.task(retries=3, retry_delay=5)
 def send_password_reset(email: str) -> None:
     """Off the request: look the address up and, if it has an account, send its reset
     link. The request that asked did only this enqueue, whatever the address."""

@@ -65,14 +65,15 @@ def run_cycle_now(*, academic_year: int | None = None, week: int | None = None,
 
     from webapp.b2b.intake.cycle import run_cycle
     from webapp.b2b.la_desk import publish, tell_la_team
-    from webapp.b2b.weeks import academic_year_of
+    from webapp.b2b.weeks import week_of
     from webapp.models import LocalAuthority
     from webapp.platform.mail import batch_ids
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     today = date.today()
-    year = academic_year if academic_year is not None else academic_year_of(today)
-    week = week if week is not None else today.isocalendar().week
+    this_year, this_week = week_of(today)
+    year = academic_year if academic_year is not None else this_year
+    week = week if week is not None else this_week
 
     def publish_and_mail(reports) -> int:
         result = publish(db.session, reports, "cycle")
