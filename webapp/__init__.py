@@ -90,10 +90,13 @@ def _init_ui(app: Flask) -> None:
     """Error pages (HTML or htmx fragments) and the GOV.UK form helpers."""
     from govuk_frontend_wtf.main import WTFormsHelpers
 
+    from webapp.b2b.review.wording import plural
     from webapp.web import errors
 
     errors.init_app(app)
     WTFormsHelpers(app)
+    # Counted nouns said one way everywhere: {{ n | plural("report") }} is "1 report".
+    app.add_template_filter(plural)
 
 
 class _IdConverter(IntegerConverter):
@@ -115,7 +118,10 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.auth.second_factor_views import bp as twofactor_bp
     from webapp.auth.views import bp as auth_bp
     from webapp.exports.views import bp as exports_bp
+    from webapp.la import returns as la_returns  # noqa: F401  (ticked .docx, LA side)
+    from webapp.la import uploads  # noqa: F401  (its routes, on the LA blueprint)
     from webapp.la.views import bp as la_bp
+    from webapp.school import returns as school_returns  # noqa: F401  (ticked .docx)
     from webapp.school.views import bp as school_bp
 
     for bp in (auth_bp, school_bp, la_bp, exports_bp, api_bp, tokens_bp, cycle_bp,

@@ -13,7 +13,7 @@ from webapp.auth.api_tokens import create_token
 from webapp.b2b.amendments.receive import receive_report
 from webapp.b2b.comparison.refresh import refresh_reports
 from webapp.b2b.review.lifecycle import publish_reports, send_report
-from webapp.models import AmendmentTask, Difference, Report, ReportSubmission
+from webapp.models import AmendmentTask, Difference, Report, ReportSubmission, ReturnFile
 
 # Open to anyone (sign-in and its helpers, the API's own description, static files).
 PUBLIC = {"static", "auth.sign_in", "auth.forgotten_password", "auth.reset_password",
@@ -60,6 +60,10 @@ def world(session):
     send_report(session, report, a_user)
     receive_report(session, report, officer)
     _, _ = create_token(session, la=a.la, school=a, label="SIMS", actor="t")
+    returned = ReturnFile(report_id=report.id, uploaded_by_id=a_user.id, file_name="r.docx",
+                          size=1, sha256="0" * 64, content=b"x")  # a ticked .docx sent back
+    session.add(returned)
+    session.commit()
     ids = {
         "report_id": report.id,
         "difference_id": session.scalar(select(Difference.id).where(
@@ -70,6 +74,7 @@ def world(session):
         "token": "no-such-pack-0123456789",
         "upload_id": 1,
         "user_id": 1,
+        "return_id": returned.id,
     }
     assert all(v is not None for v in ids.values()), ids
     return {"ids": ids, "officer": officer, "admin": admin, "a": a_user, "b": b_user}

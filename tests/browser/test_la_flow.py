@@ -59,6 +59,11 @@ def test_receive_work_the_queue_and_close(app, session, live_server, page, artif
     page.fill("#password", PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Schools – week 17")).to_be_visible()
+    # The header's width container lines up with the content's (it was 960 px wide over
+    # 1200 px of content).
+    header = page.locator("header .govuk-width-container").first.bounding_box()
+    content = page.locator("main").locator("xpath=..").bounding_box()
+    assert abs(header["x"] - content["x"]) < 1 and abs(header["width"] - content["width"]) < 1
     row = page.locator("tr", has_text="1111 Green Abbey School")
     expect(row.locator(".govuk-tag")).to_have_text("Sent")
     shot("01-dashboard")
@@ -108,9 +113,9 @@ def test_receive_work_the_queue_and_close(app, session, live_server, page, artif
     expect(page.locator("#report-status")).to_have_text("Closed")
     shot("08-closed")
     page.get_by_role("link", name="View the report's history").click()
-    expect(page.get_by_text("task: rejected")).to_be_visible()
-    expect(page.get_by_text("report: closed")).to_be_visible()
-    expect(page.locator("td", has_text="task: done").filter(
+    expect(page.get_by_text("Amendment rejected")).to_be_visible()
+    expect(page.get_by_text("Report closed")).to_be_visible()
+    expect(page.locator("td", has_text="Amended in ONE").filter(
         has_text="Forename, Joe Bloggs")).to_be_visible()
     shot("09-history")
 

@@ -166,7 +166,7 @@ def test_school_resolves_sends_recalls_and_sends_again(live_server, page, artifa
     page.get_by_role("link", name="B2BreportWeek17").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("1111 Green Abbey School")
     page.wait_for_load_state("load")  # htmx binds its forms once the page has loaded
-    _counter(page, "0 of 8 differences resolved")
+    _counter(page, "0 of 8 answered")
     _no_serious_axe_violations(page, "report")
     _shot(page, artifacts / "school-report-before.png")
 
@@ -183,13 +183,13 @@ def test_school_resolves_sends_recalls_and_sends_again(live_server, page, artifa
     else:
         pytest.fail("Tab never reached the first choice")
     page.keyboard.press("Space")
-    _counter(page, "1 of 8 differences resolved")
+    _counter(page, "1 of 8 answered")
     page.keyboard.press("ArrowDown")
     joe = _row(page, "Forename", 0)
     expect(joe).to_contain_text("Change forename Joe to Joseph in SIMS")
     expect(joe.get_by_label("LA Data - ONE")).to_be_checked()
     assert page.evaluate("document.activeElement.value") == "la"  # focus kept on swap
-    _counter(page, "1 of 8 differences resolved")
+    _counter(page, "1 of 8 answered")
 
     # The mouse for the rest.
     _row(page, "Forename", 1).get_by_label("School Data").check()
@@ -209,14 +209,14 @@ def test_school_resolves_sends_recalls_and_sends_again(live_server, page, artifa
     for i in range(3):
         _row(page, "UPN check letter", i).get_by_label("We will correct this in SIMS").check()
         _counter(page, f"{6 + i} of 8")
-    _counter(page, "8 of 8 differences resolved")
+    _counter(page, "8 of 8 answered")
     assert page.evaluate("window.__sameDocument") is True
     expect(page.get_by_role("button", name="Send to LA")).to_be_visible()
 
     # Reload: every choice is kept.
     page.reload()
     assert page.evaluate("window.__sameDocument === undefined")
-    _counter(page, "8 of 8 differences resolved")
+    _counter(page, "8 of 8 answered")
     expect(_row(page, "Forename", 0).get_by_label("LA Data - ONE")).to_be_checked()
     expect(_row(page, "Forename", 1).get_by_label("School Data")).to_be_checked()
     expect(_row(page, "DOB").get_by_role("textbox", name="Correct date")).to_have_value(
@@ -249,7 +249,7 @@ def test_school_resolves_sends_recalls_and_sends_again(live_server, page, artifa
 
     sent_row.get_by_role("button", name=re.compile("^Recall")).click()
     expect(page.locator("#app-messages")).to_contain_text("You have recalled B2BreportWeek17")
-    _counter(page, "8 of 8 differences resolved")
+    _counter(page, "8 of 8 answered")
     expect(_row(page, "Forename", 0).get_by_label("LA Data - ONE")).to_be_checked()
 
     _send(page)
@@ -322,7 +322,7 @@ def test_without_javascript_each_choice_posts_and_comes_back(live_server, new_pa
     row.get_by_role("textbox", name="Correct date").fill("22/09/2007")
     row.get_by_role("button", name=re.compile("^Save")).click()
     expect(page).to_have_url(re.compile(r"/school/reports/\d+#difference-\d+$"))
-    _counter(page, "1 of 8 differences resolved")
+    _counter(page, "1 of 8 answered")
     expect(_row(page, "DOB")).to_contain_text("Change date of birth 21/09/2007 to 22/09/2007")
 
 
@@ -332,7 +332,7 @@ def test_a_choice_the_server_fails_is_shown_not_saved_and_can_be_tried_again(
     the choice still ticked, the counter where it was, a warning before leaving the page,
     and a "Try again" that saves it once the service is back."""
     _open_report(page, live_server, "office@1111.test")
-    _counter(page, "0 of 8 differences resolved")
+    _counter(page, "0 of 8 answered")
     failing = {"mode": "500"}
 
     def fail(route):
@@ -348,14 +348,14 @@ def test_a_choice_the_server_fails_is_shown_not_saved_and_can_be_tried_again(
     expect(row).to_have_class(re.compile("app-row--unsaved"))
     expect(row.get_by_role("alert")).to_contain_text("Not saved: the service had a problem")
     expect(row.get_by_label("School Data")).to_be_checked()  # what was chosen is kept
-    _counter(page, "0 of 8 differences resolved")
+    _counter(page, "0 of 8 answered")
     _shot(page, artifacts / "school-report-not-saved.png", full_page=False)
 
     failing["mode"] = "network"
     other = _row(page, "Forename", 1)
     other.get_by_label("LA Data - ONE").check()
     expect(other.get_by_role("alert")).to_contain_text("Not saved: the connection failed")
-    _counter(page, "0 of 8 differences resolved")
+    _counter(page, "0 of 8 answered")
 
     # Leaving the page with unsaved rows asks first.
     asked = []
@@ -369,7 +369,36 @@ def test_a_choice_the_server_fails_is_shown_not_saved_and_can_be_tried_again(
     page.unroute(DECISION_URL)
     row.get_by_role("button", name="Try again").click()
     expect(row).not_to_have_class(re.compile("app-row--unsaved"))
-    _counter(page, "1 of 8 differences resolved")
+    _counter(page, "1 of 8 answered")
     other.get_by_role("button", name="Try again").click()
-    _counter(page, "2 of 8 differences resolved")
+    _counter(page, "2 of 8 answered")
     expect(_row(page, "Forename", 1).get_by_label("LA Data - ONE")).to_be_checked()
+
+
+def test_summary_and_next_unanswered_take_the_school_through_the_report(
+        live_server, page, artifacts):
+    """The summary at the top links to the first of each kind; after each choice the
+    counter's "Next unanswered" goes on to the next row still to answer, shown below the
+    sticky counter, not under it."""
+    _open_report(page, live_server, "office@1111.test")
+    summary = page.get_by_role("navigation", name="In this report")
+    expect(summary).to_contain_text("5 differences")
+    expect(summary).to_contain_text("3 anomalies")
+    summary.get_by_role("link", name="3 anomalies").click()
+    expect(page).to_have_url(re.compile(r"#difference-\d+$"))
+    first_anomaly = page.url.rsplit("#", 1)[1]
+    expect(page.locator(f"#{first_anomaly} th")).to_have_text("UPN check letter")
+
+    _counter(page, "0 of 8 answered")
+    _row(page, "Forename", 0).get_by_label("School Data").check()
+    _counter(page, "1 of 8 answered")
+    progress = page.locator("#progress")
+    next_link = progress.get_by_role("link", name=re.compile("^Next unanswered"))
+    expect(next_link).to_have_attribute("href", f"#{first_anomaly}")  # Joe's next row
+    next_link.click()
+    expect(page).to_have_url(re.compile(f"#{first_anomaly}$"))
+    row_top = page.locator(f"#{first_anomaly}").bounding_box()["y"]
+    bar = progress.bounding_box()
+    assert row_top >= bar["y"] + bar["height"] - 1  # not hidden under the counter
+    _shot(page, artifacts / "school-report-next-unanswered.png", full_page=False)
+    _no_serious_axe_violations(page, "report after a choice")

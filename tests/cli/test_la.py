@@ -53,7 +53,7 @@ def test_remind_command_only_chases_old_ones(runner, session):
     r = runner.invoke(args=["b2b", "remind", "--week", str(WEEK), "--year", str(YEAR),
                             "--older-than", "7"])
     assert r.exit_code == 0, r.output
-    assert "Reminded 1 schools; 1 emails queued" in r.output
+    assert "Reminded 1 school; 1 email queued" in r.output
     assert session.scalar(select(func.count()).select_from(AuditEntry).where(
         AuditEntry.action == "report.reminder")) == 1
     none = runner.invoke(args=["b2b", "remind", "--week", str(WEEK), "--year", str(YEAR),

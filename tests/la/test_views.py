@@ -161,7 +161,8 @@ def test_receive_from_the_report_page_and_the_school_sees_it(client, session, lo
                     data={"csrf_token": csrf_token(client)}, follow_redirects=True)
     assert "can be marked as received" in r.get_data(as_text=True)
     history = client.get(f"/la/reports/{report.id}/history").get_data(as_text=True)
-    for action in ("report: published", "report: sent", "report: received"):
+    for action in ("Published to the school", "Sent to the LA by the school",
+                   "Received by the LA"):
         assert action in history
     assert "Forename, Joe Bloggs" in history  # what each decision was about
 

@@ -116,7 +116,7 @@ def test_report_page_is_the_seed_report(client, session, seed_report, login_as):
     assert '<h1 class="govuk-heading-l">1111 Green Abbey School</h1>' in html
     for header in ("Student Details", "School Data", "LA Data - ONE"):
         assert f">{header}</th>" in html
-    assert "0 of 8 differences resolved" in html
+    assert "0 of 8 answered" in html
     assert "Please tick which is the correct legal forename." in html
     assert "Neither: enter the correct value" in html
     assert "We will correct this in SIMS" in html
@@ -148,7 +148,7 @@ def test_plain_post_saves_and_redirects_back_to_the_row(client, seed_report, log
     assert (d.choice, d.version, d.decided_by_id) == ("la", 1, seed_report.user.id)
     page = client.get(f"/school/reports/{seed_report.report.id}").get_data(as_text=True)
     assert "Change forename Joe to Joseph in SIMS" in page
-    assert "1 of 8 differences resolved" in page
+    assert "1 of 8 answered" in page
 
 
 def test_htmx_post_returns_the_row_and_the_counter(client, seed_report, login_as, csrf,
@@ -165,7 +165,7 @@ def test_htmx_post_returns_the_row_and_the_counter(client, seed_report, login_as
     assert "<html" not in html and "<body" not in html
     assert html.lstrip().startswith("<tr") and f'id="difference-{d.id}"' in html
     assert 'id="progress"' in html and 'hx-swap-oob="innerHTML"' in html
-    assert "1 of 8 differences resolved" in html
+    assert "1 of 8 answered" in html
     assert "Change forename Joe to Joseph in SIMS" in html
     assert "HX-Request" in r.headers["Vary"]
     assert r.headers["Cache-Control"] == "no-store"

@@ -53,12 +53,17 @@ def _upload_json(u: Upload) -> dict:
         "received_at": u.received_at.isoformat(),
         "processed_at": u.processed_at.isoformat() if u.processed_at else None,
         "counts": None,
+        "not_read": [],
+        "warnings": [],
         "reason": u.error,
         "links": {"self": url_for("api.upload_state", upload_id=u.id, _external=False)},
     }
     if u.summary:
         out["counts"] = {k: u.summary.get(k, 0) for k in
                          ("read", "new", "changed", "unchanged", "refused")}
+        # What the file held and was not read (uploads imported before: nothing listed).
+        out["not_read"] = u.summary.get("not_read") or []
+        out["warnings"] = u.summary.get("warnings") or []
     return out
 
 

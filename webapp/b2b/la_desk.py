@@ -7,17 +7,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TypedDict
 
 from sqlalchemy import Row, Select, and_, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from webapp.b2b.amendments.tasks import open_task_counts
-from webapp.b2b.records.catalogue import FIELDS_BY_KEY
 from webapp.b2b.review.emails import queue_report_emails, recipients_by_school
+from webapp.b2b.review.history import actor_name
 from webapp.b2b.review.lifecycle import publish_reports
 from webapp.b2b.review.queries import report_counts
+from webapp.b2b.weeks import week_of
 from webapp.models import (
     AmendmentTask,
     AuditEntry,
@@ -112,13 +113,15 @@ STATES: tuple[tuple[str, str], ...] = (
     ("received", "Received"),
     ("amendments", "Amendments outstanding"),
     ("closed", "Closed"),
+    ("superseded", "Superseded by a newer week"),
     ("no_report", "No report"),
 )
 STATE_LABELS = dict(STATES)
 # GOV.UK tag colours per state.
 STATE_COLOURS = {"not_published": "grey", "published": "blue", "opened": "light-blue",
                  "in_progress": "yellow", "sent": "purple", "received": "turquoise",
-                 "amendments": "orange", "closed": "green", "no_report": "grey"}
+                 "amendments": "orange", "closed": "green", "superseded": "grey",
+                 "no_report": "grey"}
 
 
 @dataclass
@@ -190,8 +193,13 @@ def dashboard(session: Session, la_id: int, academic_year: int, week: int, *,
     if report_ids:
         latest = (select(func.max(AuditEntry.id)).where(AuditEntry.report_id.in_(report_ids))
                   .group_by(AuditEntry.report_id))
-        last = dict(session.execute(select(AuditEntry.report_id, AuditEntry.actor).where(
-            AuditEntry.id.in_(latest))).tuples().all())
+        # Who acted last, by name where a person did (the log keeps their email).
+        actors = session.execute(
+            select(AuditEntry.report_id, AuditEntry.actor, AuditEntry.actor_id, User.name)
+            .outerjoin(User, User.id == AuditEntry.actor_id)
+            .where(AuditEntry.id.in_(latest))).all()
+        last = {rid: actor_name(label, {uid: name} if uid is not None and name else {}, uid)
+                for rid, label, uid, name in actors}
     reminded = dict(session.execute(
         select(AuditEntry.report_id, func.max(AuditEntry.at)).where(
             AuditEntry.report_id.in_(report_ids), AuditEntry.action == "report.reminder")
@@ -253,7 +261,8 @@ def task_query(f: TaskFilters, la_id: int | None, me_id: int | None
         q = q.where(AmendmentTask.assigned_to_id == me_id)
     elif f.assignee == "none":
         q = q.where(AmendmentTask.assigned_to_id.is_(None))
-    elif f.assignee and f.assignee.isdigit():
+    elif f.assignee and f.assignee.isascii() and f.assignee.isdigit() \
+            and int(f.assignee) <= 2**31 - 1:
         q = q.where(AmendmentTask.assigned_to_id == int(f.assignee))
     return q.order_by(AmendmentTask.created_at, AmendmentTask.id)
 
@@ -320,43 +329,6 @@ def latest_submission(session: Session, report_id: int) -> ReportSubmission | No
         .order_by(ReportSubmission.sent_at.desc(), ReportSubmission.id.desc()).limit(1))
 
 
-def report_history(session: Session, report_id: int) -> list[AuditEntry]:
-    """Every logged change to the report, its decisions and its tasks, oldest first."""
-    return list(session.scalars(select(AuditEntry).where(AuditEntry.report_id == report_id)
-                                .order_by(AuditEntry.at, AuditEntry.id)))
-
-
-def history_subjects(session: Session, entries: Sequence[AuditEntry]
-                     ) -> dict[tuple[str, int], str]:
-    """What each decision or task entry was about ("Forename, Joe Bloggs"), by
-    ``(object_type, object_id)``, for the history page."""
-    from webapp.models import Difference
-
-    def label(field_key: str, forename: str | None, surname: str | None) -> str:
-        f = FIELDS_BY_KEY.get(field_key)
-        who = " ".join(p for p in (forename, surname) if p)
-        name = f.label if f else field_key.partition(".")[0].replace("_", " ").capitalize()
-        return f"{name}, {who}" if who else name
-
-    out: dict[tuple[str, int], str] = {}
-    diff_ids = {e.object_id for e in entries if e.object_type == "difference" and e.object_id}
-    task_ids: set[object] = {e.object_id for e in entries
-                             if e.object_type == "amendmenttask" and e.object_id}
-    task_ids |= {(e.after or {}).get("task") for e in entries if e.action == "task.assigned"}
-    task_ids.discard(None)
-    if diff_ids:
-        for d in session.execute(select(Difference.id, Difference.field_key,
-                                        Difference.forename, Difference.surname)
-                                 .where(Difference.id.in_(diff_ids))):
-            out[("difference", d.id)] = label(d.field_key, d.forename, d.surname)
-    if task_ids:
-        for t in session.execute(select(AmendmentTask.id, AmendmentTask.field_key,
-                                        AmendmentTask.forename, AmendmentTask.surname)
-                                 .where(AmendmentTask.id.in_(task_ids))):
-            out[("amendmenttask", t.id)] = label(t.field_key, t.forename, t.surname)
-    return out
-
-
 def sims_items_for_report(session: Session, report_id: int) -> list[SimsItem]:
     return list(session.scalars(select(SimsItem).where(SimsItem.report_id == report_id)
                                 .order_by(SimsItem.id)))
@@ -381,3 +353,23 @@ def tell_la_team(session: Session, la_id: int, *, kind: str, subject: str, body:
     queue_email(session, recipients=recipients, kind=kind, batch=batch, subject=subject,
                 body=body)
     return batch
+
+
+def current_week(session: Session, la_id: int, today: date) -> tuple[int, int]:
+    """The week the LA's pages open on: the latest week, by date, that has reports and
+    has begun (a draft compared for a later week does not move it); failing that, the
+    week today is in."""
+    row = session.execute(
+        select(Report.academic_year, Report.week).join(School)
+        .where(School.la_id == la_id, Report.week_start <= today)
+        .order_by(Report.week_start.desc()).limit(1)).first()
+    return (row[0], row[1]) if row is not None else week_of(today)
+
+
+def report_weeks(session: Session, la_id: int, academic_year: int) -> list[int]:
+    """The weeks of the academic year that have reports, in the order they fall (week 50
+    of December before week 2 of January)."""
+    return list(session.scalars(
+        select(Report.week).join(School)
+        .where(School.la_id == la_id, Report.academic_year == academic_year)
+        .group_by(Report.week).order_by(func.min(Report.week_start))))

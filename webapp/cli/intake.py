@@ -120,7 +120,8 @@ def purge_command() -> None:
               report_years=cfg.get("B2B_RETENTION_YEARS", 2),
               import_days=cfg.get("B2B_IMPORT_RETENTION_DAYS", 400))
     click.echo(f"Removed: {r.copies} expired copies, {r.reports} old reports, "
-               f"{r.batches} old import batches, {r.uploads} old uploads.")
+               f"{r.batches} old import batches, {r.uploads} old uploads, "
+               f"{r.returns} expired ticked reports sent back.")
 
 
 

@@ -16,6 +16,7 @@ from webapp.b2b.la_desk import (
     send_reminders,
     task_query,
 )
+from webapp.b2b.review.wording import plural
 from webapp.cli.common import academic_year, year_option
 from webapp.extensions import db
 from webapp.models import AmendmentTask
@@ -47,7 +48,7 @@ def publish_command(week: int, year: int | None, laestabs: tuple[str, ...]) -> N
     result = publish(db.session, reports, "cli")
     click.echo(f"Published {len(result.reports)} of {len(reports)} reports for week {week} "
                f"({len(reports) - len(result.reports)} already published); "
-               f"{result.emails} emails queued, {_hand_over(result.batch)}.")
+               f"{plural(result.emails, 'email')} queued, {_hand_over(result.batch)}.")
 
 
 @click.command("remind")
@@ -63,10 +64,12 @@ def remind_command(week: int, year: int | None, days: int | None) -> None:
     waiting = [r for r in reports_for_week(db.session, None, academic_year(year), week)
                if is_overdue(r, now, days)]
     if not waiting:
-        click.echo(f"No school has kept its week {week} report for {days} days or more.")
+        click.echo(f"No school has kept its week {week} report for "
+                   f"{plural(days, 'day')} or more.")
         return
     result = send_reminders(db.session, waiting, "cli")
-    click.echo(f"Reminded {len(result.reports)} schools; {result.emails} emails queued, "
+    click.echo(f"Reminded {plural(len(result.reports), 'school')}; "
+               f"{plural(result.emails, 'email')} queued, "
                f"{_hand_over(result.batch)}.")
 
 

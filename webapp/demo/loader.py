@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from faker import Faker
@@ -16,7 +16,7 @@ from webapp.b2b.comparison.refresh import refresh_reports
 from webapp.b2b.formats.writers import write_ctf, write_pupils_csv
 from webapp.b2b.intake.importing import import_file
 from webapp.b2b.review.lifecycle import publish_reports
-from webapp.b2b.weeks import academic_year_of
+from webapp.b2b.weeks import week_of
 from webapp.demo.synth import SEED_PUPILS_LA, SEED_PUPILS_SCHOOL, make_school
 from webapp.models import LocalAuthority, Report, School, User
 
@@ -75,10 +75,8 @@ def load_demo(
     import_file(session, extract, side="la", file_name="la-extract.csv", actor="demo")
 
     _accounts(session, la, password)
-    year = academic_year_of(today)
-    week = today.isocalendar().week
-    previous = week - 1 if week > 1 else 52
-    refresh_reports(session, year if week > 1 else year - 1, previous, actor="demo")
+    year, week = week_of(today)
+    refresh_reports(session, *week_of(today - timedelta(days=7)), actor="demo")
     refresh_reports(session, year, week, actor="demo")
     officer = session.scalar(select(User).where(User.email == "officer@la.example"))
     reports = session.scalars(select(Report).where(Report.academic_year == year,

@@ -21,13 +21,17 @@ from docx.shared import Mm, Pt, RGBColor
 from docx.table import Table
 
 from webapp.b2b.review.report_view import ReportRow
+from webapp.b2b.review.wording import plural
 from webapp.exports.printed import (
+    EMPTY,
+    TICKED,
     PrintedReport,
     decision_text,
     has_ticks,
     message_below,
     ticks,
 )
+from webapp.exports.tickboxes import Control, RowMark, add_manifest, choice_lines, value_box
 
 BODY_FONT = "Arial"
 # Word on Windows has the ballot boxes in Segoe UI Symbol; LibreOffice falls back to DejaVu.
@@ -35,6 +39,7 @@ TICK_FONT = "Segoe UI Symbol"
 # Widths of the pupil table's columns (A4 less 15 mm margins: 180 mm).
 PUPIL_COLS_MM = (43, 45, 45, 47)
 ANNEX_COLS_MM = (50, 27, 56, 24, 23)
+REJECTION_COLS_MM = (40, 30, 55, 55)
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -45,6 +50,9 @@ class Run:
     bold: bool = False
     tick: bool = False
     small: bool = False
+    # A tick box, a typed value or a row's mark: the form a ticked copy is read back by.
+    control: Control | None = None
+    new_paragraph: bool = False
 
 
 Cell = Sequence[Run] | str
@@ -111,7 +119,7 @@ def _add_row(table: Table, cells: Sequence[tuple[Cell, int]], widths_mm: Sequenc
         # A new paragraph for each small note, so it sits on its own line as in the PDF.
         paragraphs: list[list[Run]] = [[]]
         for run in runs:
-            if run.small and paragraphs[-1]:
+            if (run.small or run.new_paragraph) and paragraphs[-1]:
                 paragraphs.append([])
             paragraphs[-1].append(run)
         for runs_ in paragraphs:
@@ -121,7 +129,8 @@ def _add_row(table: Table, cells: Sequence[tuple[Cell, int]], widths_mm: Sequenc
                 ppr.append(OxmlElement("w:keepNext"))
                 p.append(ppr)
             for run in runs_:
-                p.append(_run_xml(run))
+                r = _run_xml(run)
+                p.extend(run.control.wrap(r) if run.control else [r])
             tc.append(p)
         tr.append(tc)
         col += span
@@ -213,9 +222,21 @@ def _note(row: ReportRow) -> list[Run]:
     return out
 
 
-def _value(tick: str, value: str, bold: bool) -> list[Run]:
-    runs = [Run(tick + " ", tick=True)] if tick else []
+def _value(tick: str, value: str, bold: bool, box: Control | None = None) -> list[Run]:
+    runs = [Run(tick, tick=True, control=box), Run(" ")] if tick else []
     return runs + [Run(value, bold=bold)]
+
+
+def _choice_runs(row: ReportRow) -> list[Run]:
+    """The answers printed as lines of their own, each with its box ("Neither", and every
+    answer to an anomaly or an unmatched pupil), a value typed after the words."""
+    runs: list[Run] = []
+    for line in choice_lines(row):
+        runs += [Run(TICKED if line.box.checked else EMPTY, tick=True, control=line.box,
+                     new_paragraph=True), Run(f" {line.words}")]
+        if line.value:
+            runs += [Run(" "), Run(line.value_text, control=line.value)]
+    return runs
 
 
 def _pupil_header(table: Table) -> None:
@@ -233,13 +254,22 @@ def _pupil_rows(table: Table, rows: Sequence[ReportRow]) -> None:
             f"Before: {'; '.join(row.earlier)}." if row.earlier else None, row.sources]))
         if provenance:  # where the values came from, after the comment
             comment += [Run(("\n" if comment else "") + provenance)]
-        cells = [([Run(f"{row.label}:", bold=True)], 1),
-                 (_value(school_tick, row.school_value, row.differing), 1),
-                 (_value(la_tick, row.la_value, row.differing), 1), (comment or "", 1)]
+        # The tick boxes: on the values and in the comment, or under the instruction.
+        boxed = has_ticks(row)
+        choices = _choice_runs(row)
+        mark = [Run("", control=RowMark(row.difference_id))] if (
+            below and row.difference_id is not None) else []
+        label = [Run(f"{row.label}:", bold=True)] + ([] if boxed else mark)
+        cells = [(label, 1),
+                 (_value(school_tick, row.school_value, row.differing,
+                         value_box(row, "school")), 1),
+                 (_value(la_tick, row.la_value, row.differing, value_box(row, "la")), 1),
+                 ((comment + choices if boxed else comment) or "", 1)]
         _add_row(table, cells, PUPIL_COLS_MM, keep_with_next=not (last and not below))
         if below:
-            _add_row(table, [("", 1), (row.instruction or "", 3)], PUPIL_COLS_MM,
-                     keep_with_next=not last)
+            _add_row(table, [(mark if boxed else "", 1),
+                             ([Run(row.instruction or "")] + ([] if boxed else choices), 3)],
+                     PUPIL_COLS_MM, keep_with_next=not last)
 
 
 def _front_page(doc, printed: PrintedReport) -> None:
@@ -256,7 +286,7 @@ def _front_page(doc, printed: PrintedReport) -> None:
                           ("Received", printed.received_at, printed.received_by)):
         if at:
             details.append((label, f"{_when(at)} by {by}" if by else _when(at)))
-    details += [("Pupils", f"{view.records_printed} pupil data records"),
+    details += [("Pupils", plural(view.records_printed, "pupil data record")),
                 ("Decisions", view.progress_text),
                 ("Printed", _when(printed.printed_at))]
     table = _new_table(doc, (40, 140))
@@ -294,6 +324,14 @@ def _annex(doc, printed: PrintedReport) -> None:
                                  (by, 1)], ANNEX_COLS_MM, keep_with_next=False)
         else:
             doc.add_paragraph("No amendments to ONE were needed.")
+    if printed.view.rejections:
+        doc.add_heading("Changes the LA did not make", level=1)
+        table = _new_table(doc, REJECTION_COLS_MM)
+        _add_row(table, [(h, 1) for h in ("Pupil", "Item", "The LA's reason", "What to do")],
+                 REJECTION_COLS_MM, header=True, keep_with_next=False)
+        for r in printed.view.rejections:
+            _add_row(table, [(r.pupil, 1), (r.label, 1), (r.reason, 1), (r.advice, 1)],
+                     REJECTION_COLS_MM, keep_with_next=False)
 
 
 def _report(doc, printed: PrintedReport) -> None:
@@ -309,8 +347,8 @@ def _report(doc, printed: PrintedReport) -> None:
         _pupil_rows(table, pupil.rows)
         doc.add_paragraph()
     p = doc.add_paragraph("For reference a total of ")
-    p.add_run(f"{view.records_printed} pupil data records").bold = True
-    p.add_run(" were printed")
+    p.add_run(plural(view.records_printed, "pupil data record")).bold = True
+    p.add_run(" was printed" if view.records_printed == 1 else " were printed")
     _annex(doc, printed)
 
 
@@ -325,6 +363,7 @@ def report_docx(printed: PrintedReport) -> bytes:
     doc = _document()
     _page_setup(doc.sections[0], printed, pages_field="NUMPAGES")
     _report(doc, printed)
+    add_manifest(doc, [printed])
     return _save(doc)
 
 
@@ -332,8 +371,11 @@ def reports_docx(printed: Iterable[PrintedReport]) -> bytes:
     """Several reports (one school's year) in one Word document: a section each, with its
     own header and its own "Page X of Y" (Word's SECTIONPAGES)."""
     doc = _document()
+    done = []
     for i, p in enumerate(printed):
         section = doc.sections[0] if i == 0 else doc.add_section(WD_SECTION.NEW_PAGE)
         _page_setup(section, p, pages_field="SECTIONPAGES")
         _report(doc, p)
+        done.append(p)
+    add_manifest(doc, done)
     return _save(doc)

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from webapp.b2b.records.catalogue import FIELDS_BY_KEY
 from webapp.b2b.review.report_view import PupilView, ReportRow, ReportView, build_report_view
-from webapp.models import AmendmentTask, Report
+from webapp.b2b.review.wording import pupil_name, task_label, task_values
+from webapp.models import AmendmentTask, Difference, Report
 
 TICKED = "\u2612"  # ☒
 EMPTY = "\u2610"  # ☐
@@ -111,6 +112,11 @@ class PrintedReport:
     amendments: list[AmendmentView] = field(default_factory=list)
     printed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     instructions: tuple[str, ...] = INSTRUCTIONS
+    # Each difference's identity and stored values, by id: (subject_key, kind, field_key,
+    # school_value, la_value), for the .docx's list of what it printed (a copy printed
+    # from a frozen snapshot has none).
+    identities: dict[int, tuple[str, str, str, str | None, str | None]] = field(
+        default_factory=dict)
 
     @property
     def is_received(self) -> bool:
@@ -138,6 +144,12 @@ def printed_report(session: Session, report: Report) -> PrintedReport:
         received_by=report.received_by.name if report.received_by else None)
     if out.is_received:
         out.amendments = amendments_of(session, report)
+    out.identities = {
+        r.id: (r.subject_key, r.kind, r.field_key, r.school_value, r.la_value)
+        for r in session.execute(
+            select(Difference.id, Difference.subject_key, Difference.kind,
+                   Difference.field_key, Difference.school_value, Difference.la_value)
+            .where(Difference.report_id == report.id, Difference.status == "open"))}
     return out
 
 
@@ -149,13 +161,14 @@ def amendments_of(session: Session, report: Report) -> list[AmendmentView]:
         .order_by(AmendmentTask.id))
     out = []
     for t in tasks:
-        f = FIELDS_BY_KEY.get(t.field_key)
-        value = f.show(t.new_value) if f and t.new_value is not None else (t.new_value or "")
+        # What ONE should hold, in the report's words (a leaver's date, a new pupil's
+        # start, an anomaly corrected by hand), labelled from the catalogue.
+        value = task_values(t)[1]
         if t.status == "rejected" and t.rejected_reason:
             value = f"{value} (not amended: {t.rejected_reason})"
-        name = " ".join(x for x in (t.forename, t.surname) if x) or "Pupil"
+        name = pupil_name(t.forename, t.surname)
         out.append(AmendmentView(
-            f"{name} ({t.upn})" if t.upn else name, f.label if f else t.field_key, value,
+            f"{name} ({t.upn})" if t.upn else name, task_label(t.kind, t.field_key), value,
             AMENDMENT_STATUS.get(t.status, t.status),
             t.completed_by.name if t.completed_by else None, t.completed_at))
     return out

@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from webapp.b2b.la_desk import TaskFilters
-from webapp.b2b.records.catalogue import FIELDS_BY_KEY
+from webapp.b2b.review.wording import field_key_label
 from webapp.web.validators import SafeText
 
 
@@ -17,7 +17,7 @@ class RejectForm(FlaskForm):
         "Why is the LA not making this change?",
         description="The school will see this.",
         validators=[DataRequired(message="Enter why the LA is not making this change"),
-                    SafeText(multiline=True),
+                    SafeText(multiline=True, name="The reason"),
                     Length(max=2000, message="The reason must be 2000 characters or fewer")])
 
 
@@ -25,7 +25,7 @@ class TaskFiltersForm(FlaskForm):
     """The queue's filters: a GET form, so filtered views can be bookmarked."""
 
     school = SelectField("School", choices=[], validators=[Optional()])
-    field = SelectField("Field", choices=[], validators=[Optional()])
+    field = SelectField("Item", choices=[], validators=[Optional()])
     week = IntegerField("Week", validators=[Optional(), NumberRange(1, 53)])
     year = IntegerField("Academic year", validators=[Optional(), NumberRange(2000, 2100)])
     status = SelectField("Status", choices=[SelectChoice("open", "Open"),
@@ -38,9 +38,8 @@ class TaskFiltersForm(FlaskForm):
     def set_choices(self, choices: dict) -> None:
         self.school.choices = [SelectChoice("", "All schools")] + [
             SelectChoice(str(s.id), f"{s.estab} {s.name}") for s in choices["schools"]]
-        self.field.choices = [SelectChoice("", "All fields")] + [
-            SelectChoice(k, FIELDS_BY_KEY[k].label if k in FIELDS_BY_KEY else k)
-            for k in choices["fields"]]
+        self.field.choices = [SelectChoice("", "All items")] + [
+            SelectChoice(k, field_key_label(k)) for k in choices["fields"]]
         self.assignee.choices = [SelectChoice("", "Anyone"), SelectChoice("me", "Me"),
                                  SelectChoice("none", "Nobody")] + [
             SelectChoice(str(o.id), o.name) for o in choices["officers"]]
@@ -48,12 +47,25 @@ class TaskFiltersForm(FlaskForm):
             self.status.data = "open"
 
     def filters(self) -> TaskFilters:
-        school = self.school.data
+        """The filters as given; a value out of range (a tampered URL) filters nothing
+        rather than reaching the database."""
         week = self.week.data if not self.week.errors else None
+        year = self.year.data if not self.year.errors else None
+        assignee = self.assignee.data or None
+        if assignee not in (None, "me", "none") and _an_id(assignee) is None:
+            assignee = None
         return TaskFilters(
-            school_id=int(school) if school and school.isdigit() else None,
+            school_id=_an_id(self.school.data),
             field_key=self.field.data or None,
             week=week if isinstance(week, int) and 1 <= week <= 53 else None,
-            academic_year=self.year.data if isinstance(self.year.data, int) else None,
+            academic_year=year if isinstance(year, int) and 2000 <= year <= 2100 else None,
             status=self.status.data or None,
-            assignee=self.assignee.data or None)
+            assignee=assignee)
+
+
+def _an_id(raw: object) -> int | None:
+    """A database id given as text, or ``None`` (not ASCII digits, or out of range)."""
+    if not isinstance(raw, str) or not (raw.isascii() and raw.isdigit()) or len(raw) > 10:
+        return None
+    value = int(raw)
+    return value if 1 <= value <= 2**31 - 1 else None

@@ -16,19 +16,19 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from webapp.auth.access import la_required, load_report
 from webapp.b2b import la_desk
 from webapp.b2b.amendments import tasks as amendments
 from webapp.b2b.amendments.receive import receive_report
-from webapp.b2b.records.catalogue import FIELDS_BY_KEY
-from webapp.b2b.records.normalise import display_date
+from webapp.b2b.review import wording
+from webapp.b2b.review.history import report_history
 from webapp.b2b.review.lifecycle import NotAllowed
-from webapp.b2b.weeks import academic_year_of
+from webapp.b2b.review.wording import plural
 from webapp.extensions import db
 from webapp.la.forms import RejectForm, TaskFiltersForm
-from webapp.models import AmendmentTask, Report
+from webapp.models import AmendmentTask
 from webapp.platform.mail import batch_ids, due_ids, progress, retry_failed
 from webapp.tasks.email import enqueue_emails
 from webapp.web.htmx import vary, wants_fragment
@@ -38,17 +38,23 @@ bp = Blueprint("la", __name__, url_prefix="/la")
 
 
 
+# What LA pages say about tasks and SIMS items, in the report's words (one module,
+# webapp.b2b.review.wording, for the pages, the exports and the notices).
+_WORDING = {"item_label": wording.item_label, "task_label": wording.task_label,
+            "task_values": wording.task_values, "sims_item_values": wording.sims_item_values}
+
+
 @bp.app_context_processor
 def _nav():
     """The LA team's navigation, on every LA page (this blueprint's and the others':
     packs, cycle, tokens, people, two-step sign-in). School pages set their own."""
     if not (current_user and current_user.is_authenticated and current_user.is_la):
-        return {"field_label": _field_label, "shown": _shown,
-                "has_endpoint": lambda e: e in current_app.view_functions}
+        return {**_WORDING, "has_endpoint": lambda e: e in current_app.view_functions}
     here = request.endpoint or ""
     sections = [("la.dashboard", "Schools", ("la.dashboard", "la.report", "la.history")),
                 ("la.tasks", "Amendment queue", ("la.task", "la.complete_tasks",
                                                  "la.assign_tasks", "la.reject_task")),
+                ("la.uploads", "Import files", ("la.uploads", "la.upload_files")),
                 ("exports.new_pack", "Packs", ("exports.new_pack", "exports.pack")),
                 ("cycle.index", "Weekly cycle", ("cycle.",)),
                 ("tokens.index", "API tokens", ("tokens.",)),
@@ -63,35 +69,21 @@ def _nav():
         active = any(here.startswith(p) for p in prefixes)
         items.append({"href": url_for(endpoint), "text": text, "active": active,
                       "current": active})
-    return {"nav_items": items, "field_label": _field_label, "shown": _shown,
+    return {"nav_items": items, **_WORDING,
             "has_endpoint": lambda e: e in current_app.view_functions}
 
 
-def _field_label(key: str) -> str:
-    if key in FIELDS_BY_KEY:
-        return FIELDS_BY_KEY[key].label
-    return {"pupil": "Add pupil (start date)", "leave_date": "Leaving date"}.get(
-        key, key.replace("_", " ").capitalize())
-
-
-def _shown(key: str, value: str | None) -> str:
-    """A value as the report shows it (dates as 26/09/2007)."""
-    if value is None:
-        return ""
-    if key in FIELDS_BY_KEY:
-        return FIELDS_BY_KEY[key].show(value)
-    return display_date(value) if key in ("pupil", "leave_date") else value
-
-
 def _year_week() -> tuple[int, int]:
-    # Without a choice: the latest week that has reports.
-    year = (int_param("year", YEARS)
-            or db.session.scalar(select(func.max(Report.academic_year)))
-            or academic_year_of(date.today()))
-    week = int_param("week", WEEKS)
-    if week is None:
-        week = db.session.scalar(select(func.max(Report.week)).where(
-            Report.academic_year == year)) or 1
+    """The week asked for, else the current one (la_desk.current_week)."""
+    year, week = int_param("year", YEARS), int_param("week", WEEKS)
+    if year is None or week is None:
+        this_year, this_week = la_desk.current_week(db.session, current_user.la_id,
+                                                    date.today())
+        if year is None:
+            year = this_year
+        if week is None:
+            week = this_week if year == this_year else (
+                la_desk.report_weeks(db.session, current_user.la_id, year) or [this_week])[-1]
     return year, week
 
 
@@ -128,8 +120,7 @@ def dashboard():
     board = la_desk.dashboard(db.session, current_user.la_id, year, week,
                                   state=request.args.get("state") or None,
                                   chase_days=current_app.config["B2B_CHASE_DAYS"])
-    weeks = list(db.session.scalars(select(Report.week).where(
-        Report.academic_year == year).distinct().order_by(Report.week)))
+    weeks = la_desk.report_weeks(db.session, current_user.la_id, year)
     return render_template("la/dashboard.html", title=f"Schools – week {week}", board=board,
                            weeks=weeks, state=request.args.get("state") or "",
                            states=la_desk.STATES, mail=_mail(),
@@ -148,8 +139,8 @@ def publish():
                                            school_ids=ids or None)
     result = la_desk.publish(db.session, reports, current_user)
     _hand_over(result.batch)
-    flash(f"Published {len(result.reports)} reports; {result.emails} emails are being sent.",
-          "success")
+    flash(f"Published {plural(len(result.reports), 'report')}; "
+          f"{plural(result.emails, 'email is', 'emails are')} being sent.", "success")
     return redirect(url_for("la.dashboard", year=year, week=week))
 
 
@@ -167,8 +158,8 @@ def remind():
             if la_desk.is_overdue(r, now, current_app.config["B2B_CHASE_DAYS"])]
     result = la_desk.send_reminders(db.session, reports, current_user)
     _hand_over(result.batch)
-    flash(f"Reminder sent to {len(result.reports)} schools ({result.emails} emails).",
-          "success")
+    flash(f"Reminder sent to {plural(len(result.reports), 'school')} "
+          f"({plural(result.emails, 'email')}).", "success")
     return redirect(url_for("la.dashboard", year=year, week=week))
 
 
@@ -188,7 +179,7 @@ def _mail() -> dict[str, int]:
 def mail_retry():
     n = retry_failed(db.session)
     enqueue_emails(due_ids(db.session))
-    flash(f"Trying {n} emails again.", "success")
+    flash(f"Trying {plural(n, 'email')} again.", "success")
     return redirect(url_for("la.dashboard"))
 
 
@@ -216,7 +207,7 @@ def receive(report_id: int):
         return redirect(url_for("la.report", report_id=r.id), 303)
     if result.email_batch:
         _hand_over(result.email_batch)
-    flash(f"Marked as received: {result.tasks} amendment tasks"
+    flash(f"Marked as received: {plural(result.tasks, 'amendment task')}"
           + (", nothing to amend so the report is closed." if result.closed else "."),
           "success")
     return redirect(url_for("la.report", report_id=r.id), 303)
@@ -226,10 +217,8 @@ def receive(report_id: int):
 @la_required
 def history(report_id: int):
     r = load_report(report_id)
-    entries = la_desk.report_history(db.session, r.id)
     return render_template("la/history.html", title=f"History of {r.document_name}",
-                           report=r, entries=entries,
-                           subjects=la_desk.history_subjects(db.session, entries))
+                           report=r, lines=report_history(db.session, r.id))
 
 
 # -- the amendment queue -------------------------------------------------------------------
@@ -299,7 +288,7 @@ def _filter_args() -> dict:
 
 
 def _done_message(done: int, skipped: int) -> str:
-    msg = f"{done} amendment{'s' if done != 1 else ''} made in ONE."
+    msg = f"{plural(done, 'amendment')} made in ONE."
     if skipped:
         msg += f" {skipped} had already been dealt with by someone else."
     return msg

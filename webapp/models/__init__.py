@@ -6,6 +6,7 @@ from webapp.models.intake import ApiToken, CycleRun, Upload
 from webapp.models.org import LocalAuthority, School
 from webapp.models.pupils import AttendanceYear, Exclusion, ImportBatch, PupilRecord
 from webapp.models.reports import Difference, Notification, Report, ReportSubmission
+from webapp.models.returns import ReturnFile
 from webapp.models.users import PasswordReset, User
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "PupilRecord",
     "Report",
     "ReportSubmission",
+    "ReturnFile",
     "School",
     "User",
 ]

@@ -79,6 +79,11 @@ class AmendmentTask(DecidedDifference, Model):
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rejected_reason: Mapped[str | None] = mapped_column(Text)
+    # Checked by the next extract of ONE: confirmed (ONE holds the new value), or the task
+    # went back to the queue with why ("completed on 04/12 but the extract of 11/12 ...").
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    verified_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    reopened_note: Mapped[str | None] = mapped_column(Text)
 
     difference: Mapped[Difference] = relationship("Difference")
     decided_by: Mapped[User | None] = relationship("User", foreign_keys=[decided_by_id])
@@ -101,6 +106,8 @@ class SimsItem(DecidedDifference, Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The import of the school's data that showed the change made in SIMS.
+    checked_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
 
 
 class OutboundEmail(Model):

@@ -56,6 +56,9 @@ class Upload(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(8))  # api, drop
     token_id: Mapped[int | None] = mapped_column(ForeignKey("api_token.id"), index=True)
+    # An officer's upload in the browser (no token): whose, and for which LA.
+    la_id: Mapped[int | None] = mapped_column(ForeignKey("local_authority.id"), index=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     side: Mapped[str] = mapped_column(String(6))
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
     file_name: Mapped[str] = mapped_column(String(255))

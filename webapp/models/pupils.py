@@ -39,7 +39,7 @@ class ImportBatch(Model):
 
 
 class PupilRecord(Model):
-    """The latest snapshot of one pupil as one side holds it (items: ``b2b.items``)."""
+    """The latest snapshot of one pupil as one side holds it (items: ``b2b.records.items``)."""
 
     __tablename__ = "pupil_record"
     __table_args__ = (

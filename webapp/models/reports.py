@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
@@ -17,7 +17,10 @@ if TYPE_CHECKING:
     from webapp.models.users import User
 
 # Report states, in the order a report normally passes through them.
-REPORT_STATES = ("draft", "published", "in_progress", "sent", "received", "closed")
+# "superseded": a newer week's report was published before this one was sent; it is
+# read-only and its decisions were carried into the newer one.
+REPORT_STATES = ("draft", "published", "in_progress", "sent", "received", "closed",
+                 "superseded")
 
 # Kinds of item a report asks the school about.
 DIFFERENCE_KINDS = ("field", "anomaly", "new_to_la", "not_at_school")
@@ -27,12 +30,15 @@ class Report(Model):
     """One school's report of differences for one week of an academic year."""
 
     __tablename__ = "report"
-    __table_args__ = (UniqueConstraint("school_id", "academic_year", "week"),)
+    __table_args__ = (UniqueConstraint("school_id", "academic_year", "week"),
+                      Index("ix_report_school_week_start", "school_id", "week_start"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     academic_year: Mapped[int]  # the year the academic year starts: 2026 is 2026/27
-    week: Mapped[int]
+    week: Mapped[int]  # the LA's number for it, kept for the name (B2BreportWeek02)
+    # The Monday the week starts: what "earlier" and "latest" compare (webapp.b2b.weeks).
+    week_start: Mapped[date] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(String(12), default="draft")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     compared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -48,6 +54,7 @@ class Report(Model):
     received_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("report.id"))
 
     school: Mapped[School] = relationship("School")
     differences: Mapped[list[Difference]] = relationship(
@@ -57,6 +64,8 @@ class Report(Model):
     opened_by: Mapped[User | None] = relationship("User", foreign_keys=[opened_by_id])
     sent_by: Mapped[User | None] = relationship("User", foreign_keys=[sent_by_id])
     received_by: Mapped[User | None] = relationship("User", foreign_keys=[received_by_id])
+    superseded_by: Mapped[Report | None] = relationship(
+        "Report", remote_side="Report.id", foreign_keys=[superseded_by_id])
 
     @property
     def academic_year_label(self) -> str:
@@ -108,6 +117,10 @@ class Difference(Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(default=0)
+    # The earlier week's decided difference this decision was carried from (not asked
+    # again: the same item with the same values), if it was.
+    carried_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("difference.id", ondelete="SET NULL"))
 
     report: Mapped[Report] = relationship(back_populates="differences")
     decided_by: Mapped[User | None] = relationship("User", foreign_keys=[decided_by_id])

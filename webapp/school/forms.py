@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from webapp.b2b.records.normalise import is_digits
 from webapp.web.validators import SafeText
 
 
@@ -24,15 +25,17 @@ class DecisionPost:
     @classmethod
     def from_form(cls, form: MultiDict) -> DecisionPost:
         raw = form.get("version", "")
+        # ASCII digits only ("²".isdigit() is true, and int() refuses it), in range.
+        version = int(raw) if is_digits(raw) and len(raw) <= 9 else None
         return cls(choice=form.get("choice") or None, value=form.get("value"),
-                   version=int(raw) if raw.isdigit() else None)
+                   version=version)
 
 
 class SendForm(FlaskForm):
     comment = TextAreaField(
         "Comment for the LA (optional)", widget=GovTextArea(),
         description="For example, who to contact about this report.",
-        validators=[Optional(), SafeText(multiline=True),
+        validators=[Optional(), SafeText(multiline=True, name="The comment"),
                     Length(max=1000, message="The comment must be 1,000 "
                            "characters or fewer")])
     submit = SubmitField("Send to LA", widget=GovSubmitInput())

@@ -9,14 +9,22 @@ from flask_login import current_user
 
 from webapp.auth.access import load_difference, load_report, load_submission, school_required
 from webapp.b2b.review.decisions import DECIDABLE_STATES, DecisionError, record_decision
-from webapp.b2b.review.lifecycle import NotAllowed, mark_opened, recall_report, send_report
+from webapp.b2b.review.lifecycle import (
+    NotAllowed,
+    last_comment,
+    mark_opened,
+    recall_report,
+    send_report,
+)
 from webapp.b2b.review.queries import report_counts
 from webapp.b2b.review.report_view import (
     SENT_FILTERS,
     ReportRow,
     build_report_view,
     difference_row,
+    next_unanswered,
     progress_counts,
+    progress_text,
     school_documents,
     school_notifications,
     school_submissions,
@@ -88,7 +96,8 @@ def decide(difference_id: int):
     return render_template("school/_decision_response.html", row=row,
                            report=d.report, row_errors={d.id: error} if error else {},
                            editable=d.report.status in DECIDABLE_STATES, decided=decided,
-                           total=total), status
+                           total=total, progress=progress_text(decided, total),
+                           next_item=next_unanswered(db.session, d.report, d.id)), status
 
 
 def _keep_typed(row: ReportRow, error: DecisionError | None, post: DecisionPost) -> ReportRow:
@@ -113,7 +122,9 @@ def check_answers(report_id: int):
     view = build_report_view(db.session, r)
     if not view.editable:
         return redirect(url_for("school.report", report_id=r.id))
-    return render_template("school/check_answers.html", view=view, report=r, form=SendForm(),
+    # A comment written before a recall is offered again, not lost.
+    form = SendForm(comment=last_comment(db.session, r))
+    return render_template("school/check_answers.html", view=view, report=r, form=form,
                            title="Check your answers before sending")
 
 

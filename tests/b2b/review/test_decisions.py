@@ -29,7 +29,7 @@ def test_view_model_follows_the_seed_report(session, seed_report):
     view = build_report_view(session, seed_report.report)
     assert view.school_title == "1111 Green Abbey School"
     assert view.records_printed == 3
-    assert view.progress_text == "0 of 8 differences resolved"
+    assert view.progress_text == "0 of 8 answered"
     joe = view.pupils[0]
     assert [r.label for r in joe.rows][:5] == ["Forename", "Surname", "DOB", "Gender", "UPN"]
     forename = joe.rows[0]
@@ -57,7 +57,7 @@ def test_la_choice_gives_a_sims_instruction(session, seed_report):
     assert seed_report.report.status == "in_progress"
     view = build_report_view(session, seed_report.report)
     assert [t.instruction for t in view.sims_tasks] == ["Change forename Joe to Joseph in SIMS"]
-    assert view.progress_text == "1 of 8 differences resolved"
+    assert view.progress_text == "1 of 8 answered"
 
 
 def test_other_value_is_checked_and_normalised(session, seed_report):

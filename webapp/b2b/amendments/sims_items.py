@@ -25,7 +25,8 @@ def _school_value(item: SimsItem, rec: PupilRecord) -> str | None:
     return rec.postcode if rule.startswith("postcode") else rec.upn
 
 
-def check_sims_items(session: Session, school_id: int) -> dict[str, int]:
+def check_sims_items(session: Session, school_id: int, batch_id: int | None = None
+                     ) -> dict[str, int]:
     """After an import of the school's own data: close the "SIMS to amend" items whose
     value has changed in SIMS; mark the rest "school confirmed LA value, SIMS not yet
     amended" (shown to the LA, re-listed for the school). Commits.
@@ -58,6 +59,7 @@ def check_sims_items(session: Session, school_id: int) -> dict[str, int]:
         item.checked_at = now
         if outcome != "not_amended":
             item.closed_at = now
+            item.checked_batch_id = batch_id  # the school's SIMS page names this import
         if outcome != before:
             item.status = outcome
             record(session, "system", f"sims_item.{outcome}", item, school_id=school_id,

@@ -22,7 +22,8 @@ from webapp.b2b.comparison.provenance import AMENDED_BY
 from webapp.b2b.records.catalogue import FIELDS_BY_KEY
 from webapp.b2b.records.hashing import content_hash
 from webapp.b2b.records.items import ADDRESS_PARTS, RECORD_ITEMS
-from webapp.b2b.records.normalise import BadValue, free_text
+from webapp.b2b.records.normalise import BadValue, display_date, free_text
+from webapp.b2b.review.wording import rejection_notice
 from webapp.models import (
     AmendmentTask,
     Notification,
@@ -235,13 +236,11 @@ def reject_task(session: Session, task_id: int, officer: object, reason: str) ->
     record(session, officer, "task.rejected", t, school_id=t.school_id, report_id=t.report_id,
            before={"task": t.id, "status": "open"},
            after={"task": t.id, "status": "rejected", "reason": t.rejected_reason})
-    f = FIELDS_BY_KEY.get(t.field_key)
     report = session.get(Report, t.report_id)
     assert report is not None
-    session.add(Notification(
-        school_id=t.school_id, report_id=t.report_id,
-        message=f"The LA did not make a change from {report.document_name} (week "
-                f"{report.week}), {f.label if f else t.field_key}: {t.rejected_reason}"))
+    # Pupil, item, reason and what to do: the school's panel, never an email.
+    session.add(Notification(school_id=t.school_id, report_id=t.report_id,
+                             message=rejection_notice(report.document_name, report.week, t)))
     _close_finished(session, {t.report_id}, officer, now, result)
     session.commit()
     return result
@@ -308,3 +307,65 @@ def open_task_counts(session: Session, report_ids: Iterable[int]) -> dict[int, i
 
 
 
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    """Equal as the comparison counts it: letter case and spacing aside."""
+    return " ".join((a or "").split()).casefold() == " ".join((b or "").split()).casefold()
+
+
+def _one_holds(session: Session, t: AmendmentTask) -> tuple[bool, str | None] | None:
+    """Whether ONE's record, as the latest extract left it, holds what the task wrote
+    (and what it holds instead); ``None`` if this kind of task cannot be checked."""
+    if t.kind == "new_to_la":  # "add the pupil to ONE"
+        found = t.upn and session.scalar(select(PupilRecord.id).where(
+            PupilRecord.side == "la", PupilRecord.school_id == t.school_id,
+            PupilRecord.upn == t.upn).limit(1))
+        return bool(found), None
+    rec = session.get(PupilRecord, t.la_record_id) if t.la_record_id else None
+    if rec is None:
+        return None
+    items = {k: getattr(rec, k) for k in RECORD_ITEMS}
+    if t.kind == "not_at_school":
+        return _same(items.get("leave_date"), t.new_value), items.get("leave_date")
+    f = FIELDS_BY_KEY.get(t.field_key)
+    if t.kind != "field" or f is None:
+        return None  # anomalies, exclusions, attendance: checked by the next comparison
+    held = f.value(items)
+    return _same(held, t.new_value), held
+
+
+def check_tasks_against_one(session: Session, school_ids: Iterable[int], batch_id: int,
+                            extract_name: str) -> dict[str, int]:
+    """After an import of the LA's extract: each completed amendment task of these schools
+    not yet confirmed is confirmed if ONE now holds its value, or goes back to the LA's
+    queue (never to the school) saying what ONE still holds. Commits."""
+    now = utcnow()
+    counts = {"confirmed": 0, "reopened": 0, "unchecked": 0}
+    tasks = session.scalars(select(AmendmentTask).where(
+        AmendmentTask.school_id.in_(list(school_ids)), AmendmentTask.status == "done",
+        AmendmentTask.verified_at.is_(None))).all()
+    for t in tasks:
+        held = _one_holds(session, t)
+        if held is None:
+            counts["unchecked"] += 1
+            continue
+        ok, value = held
+        if ok:
+            t.verified_at, t.verified_batch_id = now, batch_id
+            counts["confirmed"] += 1
+            record(session, "system", "task.confirmed_in_one", t, school_id=t.school_id,
+                   report_id=t.report_id, after={"batch": batch_id})
+            continue
+        done_on = t.completed_at.strftime("%d/%m/%Y") if t.completed_at else "earlier"
+        shown = display_date(value) if t.kind == "not_at_school" else value
+        t.reopened_note = (f"Completed on {done_on}, but the extract of ONE imported on "
+                           f"{now:%d/%m/%Y} ({extract_name}) still holds "
+                           f"{shown or 'nothing'}: amend ONE again.")
+        t.status, t.completed_at, t.completed_by_id = "open", None, None
+        counts["reopened"] += 1
+        record(session, "system", "task.not_in_one", t, school_id=t.school_id,
+               report_id=t.report_id, before={"status": "done"},
+               after={"status": "open", "batch": batch_id})
+    session.commit()
+    return counts

@@ -244,6 +244,10 @@ def _items_for(m: Match, dup: dict[str, set[str]]) -> list[Item]:
                           school_value=_describe(m.school), **who))
     else:
         assert m.la is not None
+        if m.la.get("leave_date"):
+            # ONE already holds the leaving date (the school said the pupil left, or the
+            # LA knew): nothing to ask the school about the pupil not being in its data.
+            return list(_anomalies(m, dup)) + list(_marks_anomalies(m))
         items.append(Item("not_at_school", subject, "pupil", NOT_AT_SCHOOL_INSTRUCTION,
                           la_value=_describe(m.la), **who))
     items.extend(_anomalies(m, dup))

@@ -19,7 +19,7 @@ from webapp.b2b.records.catalogue import FIELDS_BY_KEY
 from webapp.b2b.records.items import ADDRESS_PARTS
 from webapp.models import AmendmentTask, Difference, ImportBatch, PupilRecord, Report, Upload
 
-AMENDED_BY = "task:"  # an item_batches entry naming an amendment task (see amendments.py)
+AMENDED_BY = "task:"  # an item_batches entry naming an amendment task (see amendments/tasks.py)
 
 
 @dataclass(frozen=True)
@@ -135,10 +135,10 @@ def provenance_for(session: Session, report: Report, diffs: Iterable[Difference]
             .where(Report.school_id == report.school_id, Report.id != report.id,
                    Difference.choice.is_not(None),
                    Difference.subject_key.in_({k[0] for k in keys}))
-            .order_by(Report.academic_year.desc(), Report.week.desc())).all()
+            .order_by(Report.week_start.desc())).all()
         by_key: dict[tuple[str, str], list[str]] = {}
         for d, r in earlier:
-            if (r.academic_year, r.week) < (report.academic_year, report.week):
+            if r.week_start < report.week_start:
                 by_key.setdefault((d.subject_key, d.field_key), []).append(_earlier_text(d, r))
         for d in diffs:
             out[d.id].earlier = by_key.get((d.subject_key, d.field_key), [])[:3]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import CursorResult, Row, Select, case, func, insert, select
@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 from webapp.b2b.comparison.compare import Baseline, Item, compare_school
 from webapp.b2b.comparison.screen import any_activity, records_to_examine, refresh_statistics
 from webapp.b2b.records.items import RECORD_ITEMS
+from webapp.b2b.review.carry import carry_decisions
+from webapp.b2b.weeks import week_start
 from webapp.models import AttendanceYear, Difference, Exclusion, PupilRecord, Report
 from webapp.models.base import utcnow
 from webapp.platform.audit import record, record_many
@@ -46,6 +48,7 @@ class CompareSummary:
     items_resolved: int = 0
     items_open: int = 0
     pupils_examined: int = 0  # records (both sides) the rules were run on
+    decisions_carried: int = 0  # decided in an earlier week, values unchanged: not asked
     per_school: list[dict[str, object]] = field(default_factory=list)
 
 
@@ -173,16 +176,15 @@ def _school_states(session: Session, school_ids: Iterable[int] | None) -> dict[i
 
 def _baselines(session: Session, academic_year: int, week: int,
                school_ids: Iterable[int]) -> dict[int, Baseline]:
-    """Each school's latest comparison up to this week, with its open items by pupil."""
+    """Each school's latest comparison up to this week (by the weeks' dates: week 2 of
+    January follows week 50 of December), with its open items by pupil."""
     wanted = set(school_ids)
-    q = select(Report.id, Report.school_id, Report.academic_year, Report.week,
-               Report.compared_at).where(Report.compared_at.is_not(None)).where(
-        (Report.academic_year < academic_year)
-        | ((Report.academic_year == academic_year) & (Report.week <= week)))
-    latest: dict[int, tuple[int, tuple[int, int], datetime]] = {}
-    for rid, sid, year, wk, at in session.execute(q):
-        if at is not None and sid in wanted and (sid not in latest or (year, wk) > latest[sid][1]):
-            latest[sid] = (rid, (year, wk), at)
+    q = select(Report.id, Report.school_id, Report.week_start, Report.compared_at).where(
+        Report.compared_at.is_not(None), Report.week_start <= week_start(academic_year, week))
+    latest: dict[int, tuple[int, date, datetime]] = {}
+    for rid, sid, start, at in session.execute(q):
+        if at is not None and sid in wanted and (sid not in latest or start > latest[sid][1]):
+            latest[sid] = (rid, start, at)
     by_report = {rid: sid for sid, (rid, _, _) in latest.items()}
     out = {sid: Baseline(at, {}) for sid, (_, _, at) in latest.items()}
     cols = (Difference.report_id, Difference.kind, Difference.subject_key,
@@ -229,7 +231,8 @@ def refresh_reports(
         # ORM's unit of work for 600 new reports took a tenth of a full comparison).
         session.flush()
         session.connection().execute(insert(Report.__table__), [
-            {"school_id": sid, "academic_year": academic_year, "week": week}
+            {"school_id": sid, "academic_year": academic_year, "week": week,
+             "week_start": week_start(academic_year, week)}
             for sid in missing])
         created = [r for r in session.scalars(select(Report).where(
             Report.academic_year == academic_year, Report.week == week))
@@ -306,6 +309,9 @@ def _compare_chunk(session: Session, summary: CompareSummary, chunk: list[int],
         # Core, not the ORM's bulk insert: the rows are plain values and nothing is read
         # back (its per-row bookkeeping was a tenth of a full comparison).
         session.connection().execute(insert(Difference.__table__), inserts)
+    # What the school decided in its latest earlier week, on items still held alike.
+    summary.decisions_carried += carry_decisions(session, [reports[s] for s in chunk],
+                                                 actor, now)
 
 
 def _existing_differences(session: Session, report_ids: list[int]

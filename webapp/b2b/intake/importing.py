@@ -29,6 +29,7 @@ from webapp.b2b.formats import (
     ParsedAttendance,
     ParsedExclusion,
     ParsedPupil,
+    ReadNotes,
     SchoolRef,
     sniff,
 )
@@ -113,10 +114,24 @@ class ImportSummary:
     duplicate_of: int | None = None
     error: str | None = None
     out_of_scope: bool = False  # refused for naming a school the sender may not write
+    # Element paths the file held and the importer did not read -> how many pupils had
+    # each (nothing is dropped silently); warnings about the file as a whole.
+    not_read: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    def not_read_list(self) -> list[dict[str, object]]:
+        """``not_read`` as the JSON summaries give it: most common first."""
+        return [{"path": path, "pupils": n} for path, n in
+                sorted(self.not_read.items(), key=lambda kv: -kv[1])]
+
+    def not_read_lines(self) -> list[str]:
+        """``not_read`` in words, one line a path: "StageAssessments: 212 pupils, not read"."""
+        return [f"{d['path']}: {d['pupils']} pupil{'' if d['pupils'] == 1 else 's'}, "
+                "not read" for d in self.not_read_list()]
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -124,7 +139,8 @@ class ImportSummary:
             "batch_id": self.batch_id, "read": self.read, "new": self.new,
             "changed": self.changed, "unchanged": self.unchanged, "refused": self.refused,
             "schools_created": self.schools_created, "duplicate_of": self.duplicate_of,
-            "error": self.error,
+            "error": self.error, "not_read": self.not_read_list(),
+            "warnings": self.warnings,
         }
 
 
@@ -272,8 +288,11 @@ def _import_here(
         summary.batch_id = batch.id
         stream = io.BufferedReader(CountingReader(io.BytesIO(data), progress))
         importer = _Importer(session, side, batch, summary, scope)
+        notes = ReadNotes()
         with old_objects_frozen():
-            importer.run(stream, ticket.pupils(progress) if ticket is not None else None)
+            importer.run(stream, ticket.pupils(progress, notes) if ticket is not None
+                         else None, notes)
+        summary.not_read, summary.warnings = notes.not_read(), notes.warnings
         batch.read_count = summary.read
         batch.new_count = summary.new
         batch.changed_count = summary.changed
@@ -285,7 +304,12 @@ def _import_here(
             from webapp.b2b.amendments.sims_items import check_sims_items
 
             for school_id in _with_sims_items(session, importer.schools.values()):
-                check_sims_items(session, school_id)
+                check_sims_items(session, school_id, batch.id)
+        if side == "la" and importer.schools:
+            # ONE's extract arrived: does ONE now hold what each completed task wrote?
+            from webapp.b2b.amendments.tasks import check_tasks_against_one
+
+            check_tasks_against_one(session, importer.schools.values(), batch.id, file_name)
     except ImportRefused as e:
         session.rollback()
         # Printable and bounded: a message may quote a column name from a hostile file.
@@ -516,11 +540,14 @@ class _Importer:
         self.key_seen: dict[tuple[int, str], int] = {}
         self.now = utcnow()
 
-    def run(self, stream: IO[bytes], pupils: Iterator[ParsedPupil] | None = None) -> None:
-        """Take in the file; ``pupils``, if given, are its pupils as already read."""
+    def run(self, stream: IO[bytes], pupils: Iterator[ParsedPupil] | None = None,
+            notes: ReadNotes | None = None) -> None:
+        """Take in the file; ``pupils``, if given, are its pupils as already read;
+        ``notes`` gets what the file held and was not read."""
         fmt = self.summary.file_format
         if fmt == "ctf":
-            self._pupils(pupils if pupils is not None else read_ctf(stream))
+            self._pupils(pupils if pupils is not None
+                         else read_ctf(stream, notes if notes is not None else ReadNotes()))
         elif fmt == "csv-pupils":
             self._pupils(pupils if pupils is not None else read_pupils_csv(stream))
         elif fmt == "csv-exclusions":

@@ -15,13 +15,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, select, update
+from sqlalchemy import CursorResult, Select, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from webapp.b2b.intake.importing import Scope, import_file
 from webapp.b2b.la_desk import tell_la_team
-from webapp.models import ApiToken, ImportBatch, LocalAuthority, Upload
+from webapp.models import ApiToken, ImportBatch, LocalAuthority, Upload, User
 from webapp.models.base import utcnow
 from webapp.platform.audit import record
 from webapp.platform.db_setup import write_transactions
@@ -45,9 +45,9 @@ def receive_upload(session: Session, token: ApiToken, data: bytes, file_name: st
 
 
 def uploads_of_la(la_id: int) -> Select[tuple[Upload]]:
-    """The uploads sent with the LA's own tokens (never another LA's)."""
-    return select(Upload).join(ApiToken, Upload.token_id == ApiToken.id).where(
-        ApiToken.la_id == la_id)
+    """The uploads sent with the LA's own tokens or by its officers (never another LA's)."""
+    return select(Upload).outerjoin(ApiToken, Upload.token_id == ApiToken.id).where(
+        or_(ApiToken.la_id == la_id, Upload.la_id == la_id))
 
 
 def may_see_upload(token: ApiToken, upload: Upload) -> bool:
@@ -63,7 +63,11 @@ def upload_scope(session: Session, upload: Upload) -> Scope:
     its own LA's schools (never another LA's)."""
     token = session.get(ApiToken, upload.token_id) if upload.token_id else None
     if token is None:
-        return Scope(laestab="") if upload.side == "school" else Scope(la_number="")
+        la = session.get(LocalAuthority, upload.la_id) if upload.la_id else None
+        if la is None:  # nobody's: writes nothing
+            return Scope(laestab="") if upload.side == "school" else Scope(la_number="")
+        # An officer's upload: the LA's own schools; a school's file one school.
+        return Scope(la_number=la.la_number, one_school=upload.side == "school")
     if token.school is not None:
         return Scope(laestab=token.school.laestab)
     return Scope(la_number=token.la.la_number)
@@ -82,6 +86,25 @@ def _reason(e: BaseException) -> str:
     the statement or its parameters (which may hold pupil data)."""
     first = str(getattr(e, "orig", None) or e).strip().splitlines() or ["error"]
     return f"{type(getattr(e, 'orig', None) or e).__name__}: {first[0][:200]}"
+
+
+def receive_officer_upload(session: Session, officer: User, data: bytes, file_name: str,
+                           side: str) -> Upload:
+    """Store a file an LA officer uploaded in the browser for the job queue to import,
+    exactly as an API upload is (the same importer, summary and refusals): it may write
+    the officer's own LA's schools only. Commits."""
+    if side not in ("school", "la"):
+        raise ValueError("side must be 'school' or 'la'")
+    upload = Upload(source="web", token_id=None, la_id=officer.la_id,
+                    uploaded_by_id=officer.id, side=side, school_id=None,
+                    file_name=(file_name or "upload")[:255], size=len(data),
+                    sha256=hashlib.sha256(data).hexdigest(), content=data)
+    session.add(upload)
+    session.flush()
+    record(session, officer, "upload.received", upload,
+           after={"size": len(data), "side": side, "source": "web"})
+    session.commit()
+    return upload
 
 
 def process_upload(session: Session, upload_id: int,
@@ -117,7 +140,7 @@ def process_upload(session: Session, upload_id: int,
     upload.status = "imported" if summary.ok else "refused"
     upload.summary = {k: summary.as_dict()[k] for k in
                       ("read", "new", "changed", "unchanged", "refused", "schools_created",
-                       "format")}
+                       "format", "not_read", "warnings")}
     upload.error = summary.error
     upload.import_batch_id = summary.batch_id
     upload.processed_at = utcnow()
@@ -139,9 +162,9 @@ def give_back(session: Session, upload_id: int, reason: str) -> Upload | None:
     if upload.attempts >= MAX_ATTEMPTS:
         upload.status, upload.processed_at = "failed", utcnow()
         upload.error = f"Not imported after {upload.attempts} tries: {reason}"
-        sender = upload.token
-        if sender is not None:
-            tell_la_team(session, sender.la_id, kind="upload_failed",
+        la_id = upload.token.la_id if upload.token is not None else upload.la_id
+        if la_id is not None:
+            tell_la_team(session, la_id, kind="upload_failed",
                          subject=f"An upload could not be imported ({upload.file_name})",
                          body=(f"Upload {upload.id} ({upload.file_name}, received "
                                f"{upload.received_at:%d/%m/%Y %H:%M}) could not be "

@@ -221,6 +221,7 @@ def record_decision(
     version: int | None,
     *,
     now: datetime | None = None,
+    source: str | None = None,
 ) -> DecisionResult:
     """Record the school's answer to one difference. Commits.
 
@@ -232,6 +233,8 @@ def record_decision(
       only when it was made knowing the current one.
     - The write is a compare-and-set on ``version``, so two simultaneous posts cannot
       both win.
+    - ``source`` says where the answer came from when not from a click on the page
+      (``"docx:<sha256 prefix>"``: a ticked .docx sent back); the audit entry keeps it.
     """
     report: Report = d.report
     if report.status not in DECIDABLE_STATES:
@@ -262,10 +265,12 @@ def record_decision(
         session.rollback()
         raise StaleDecision("Someone else changed this answer at the same moment. "
                             "Check the answer shown and change it if you need to")
+    after: dict[str, object] = {"choice": choice.value, "correct_value": value,
+                                "version": current_version + 1}
+    if source is not None:
+        after["source"] = source
     record(session, actor, "decision.recorded", d, school_id=report.school_id,
-           report_id=report.id, before=before,
-           after={"choice": choice.value, "correct_value": value,
-                  "version": current_version + 1})
+           report_id=report.id, before=before, after=after)
     if report.status == "published":
         report.status = "in_progress"
         report.state_changed_at = now

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from webapp.models import OutboundEmail, Report, School, User
+from webapp.b2b.review.wording import closing_lead
+from webapp.models import AmendmentTask, OutboundEmail, Report, School, User
 from webapp.platform.mail import email_rows, external_url
 
 
@@ -20,8 +21,11 @@ def school_link(report_id: int | None = None) -> str:
     return external_url("school.home")
 
 
-def report_email(report: Report, kind: str, la_name: str, link: str) -> tuple[str, str]:
-    """Subject and body of a notification about a report. A link, never pupil data."""
+def report_email(report: Report, kind: str, la_name: str, link: str,
+                 outcome: tuple[int, int] = (0, 0)) -> tuple[str, str]:
+    """Subject and body of a notification about a report. A link, never pupil data:
+    a closed report's email says how many changes were made in ONE and how many were not
+    (``outcome``: amended, rejected), and the report itself says which and why."""
     school = report.school
     doc = report.document_name
     where = f"{school.estab} {school.name}"
@@ -37,8 +41,8 @@ def report_email(report: Report, kind: str, la_name: str, link: str) -> tuple[st
                 "can.")
     elif kind == "closed":
         subject = f"{doc} for {where} is closed"
-        lead = (f"{la_name} has dealt with everything in {doc} (week {report.week}, "
-                f"{report.academic_year_label}). The report is now closed.")
+        lead = closing_lead(la_name, f"{doc} (week {report.week}, "
+                                     f"{report.academic_year_label})", *outcome)
     else:
         raise ValueError(f"unknown email kind {kind!r}")
     body = (f"{lead}\n\nSign in to see it:\n{link}\n\n"
@@ -48,10 +52,10 @@ def report_email(report: Report, kind: str, la_name: str, link: str) -> tuple[st
     return subject, body
 
 
-def report_email_rows(report: Report, kind: str, batch: str,
-                      recipients: list[str]) -> list[dict[str, object]]:
+def report_email_rows(report: Report, kind: str, batch: str, recipients: list[str],
+                      outcome: tuple[int, int] = (0, 0)) -> list[dict[str, object]]:
     la_name: str = current_app.config.get("B2B_LA_NAME") or report.school.la.name
-    subject, body = report_email(report, kind, la_name, school_link(report.id))
+    subject, body = report_email(report, kind, la_name, school_link(report.id), outcome)
     return email_rows(recipients=recipients, subject=subject, body=body, kind=kind,
                       batch=batch, school_id=report.school_id, report_id=report.id)
 
@@ -69,11 +73,28 @@ def queue_report_emails(session: Session, reports: Iterable[Report], kind: str, 
     reports = list(reports)
     if recipients is None:
         recipients = recipients_by_school(session, [r.school for r in reports])
+    outcomes = task_outcomes(session, [r.id for r in reports]) if kind == "closed" else {}
     rows = [row for r in reports
-            for row in report_email_rows(r, kind, batch, recipients.get(r.school_id, []))]
+            for row in report_email_rows(r, kind, batch, recipients.get(r.school_id, []),
+                                         outcomes.get(r.id, (0, 0)))]
     if rows:
         session.execute(insert(OutboundEmail), rows)
     return len(rows)
+
+
+def task_outcomes(session: Session, report_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """(amended, rejected) amendment tasks per report, in one query."""
+    out: dict[int, tuple[int, int]] = {}
+    if not report_ids:
+        return out
+    for rid, status, n in session.execute(
+            select(AmendmentTask.report_id, AmendmentTask.status, func.count())
+            .where(AmendmentTask.report_id.in_(report_ids),
+                   AmendmentTask.status.in_(("done", "rejected")))
+            .group_by(AmendmentTask.report_id, AmendmentTask.status)).tuples():
+        amended, rejected = out.get(rid, (0, 0))
+        out[rid] = (amended + n, rejected) if status == "done" else (amended, rejected + n)
+    return out
 
 
 def recipients_by_school(session: Session, schools: Iterable[School]) -> dict[int, list[str]]:

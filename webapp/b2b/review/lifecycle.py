@@ -7,12 +7,14 @@ caller's unit of work only where it says so.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from webapp.b2b.records.normalise import BadValue, free_text
+from webapp.b2b.review.carry import carry_decisions
 from webapp.models import Notification, Report, ReportSubmission
 from webapp.models.base import utcnow
 from webapp.platform.audit import record
@@ -42,8 +44,35 @@ def publish_reports(session: Session, reports: Iterable[Report], actor: object) 
         record(session, actor, "report.published", r, school_id=r.school_id, report_id=r.id,
                before={"status": "draft"}, after={"status": "published"})
         published.append(r)
+    _supersede_older(session, published, actor, now)
     session.commit()
     return published
+
+
+OPEN_STATES = ("draft", "published", "in_progress")
+
+
+def _supersede_older(session: Session, published: list[Report], actor: object,
+                     now: datetime) -> None:
+    """One open report per school: an older week's report not yet sent is superseded by
+    the one just published (read-only from now on, saying which), and what the school
+    decided in it is carried into the new one."""
+    if not published:
+        return
+    newest = {r.school_id: r for r in published}
+    older = session.scalars(select(Report).where(
+        Report.school_id.in_(list(newest)), Report.status.in_(OPEN_STATES),
+        Report.id.not_in([r.id for r in published]))).all()
+    for old in older:
+        new = newest[old.school_id]
+        if old.week_start >= new.week_start:
+            continue
+        before = old.status
+        old.status, old.superseded_by_id, old.state_changed_at = "superseded", new.id, now
+        record(session, actor, "report.superseded", old, school_id=old.school_id,
+               report_id=old.id, before={"status": before},
+               after={"status": "superseded", "by_week": new.week})
+    carry_decisions(session, published, actor, now)
 
 
 # -- the school's side: opening, sending, recalling ------------------------------------
@@ -153,3 +182,11 @@ def recall_report(session: Session, submission: ReportSubmission,
            report_id=report.id, before={"status": "sent"}, after={"status": "in_progress"})
     session.commit()
     return report
+
+
+def last_comment(session: Session, report: Report) -> str | None:
+    """The comment of the report's latest sending (recalled or not): a school that
+    recalls to change an answer finds its comment waiting when it sends again."""
+    return session.scalar(select(ReportSubmission.comment).where(
+        ReportSubmission.report_id == report.id)
+        .order_by(ReportSubmission.sent_at.desc(), ReportSubmission.id.desc()).limit(1))

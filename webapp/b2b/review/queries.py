@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from webapp.b2b.records.catalogue import FIELDS_BY_KEY
+from webapp.b2b.review.report_view import records_printed
 from webapp.models import Difference, Report, School
 
 
@@ -28,7 +29,8 @@ def report_as_dict(session: Session, report: Report) -> dict[str, object]:
     school: School = report.school
     pupils: dict[str, _PupilJson] = {}
     unmatched: dict[str, list[dict[str, object]]] = {"school_only": [], "la_only": []}
-    for d in open_differences(report):
+    diffs = open_differences(report)
+    for d in diffs:
         if d.kind in ("new_to_la", "not_at_school"):
             rec = d.school_record if d.kind == "new_to_la" else d.la_record
             unmatched["school_only" if d.kind == "new_to_la" else "la_only"].append({
@@ -58,7 +60,8 @@ def report_as_dict(session: Session, report: Report) -> dict[str, object]:
         "academic_year": report.academic_year_label,
         "week": report.week,
         "status": report.status,
-        "records_printed": len(pupils),
+        # Every pupil the report prints, unmatched ones too: as the page and PDF count.
+        "records_printed": records_printed(diffs),
         "pupils": list(pupils.values()),
         "unmatched": unmatched,
     }

@@ -7,8 +7,10 @@ a contract shared with the exports; keep them stable:
 ReportView
     report_id, document_name, week, academic_year_label, status, editable,
     school_title ("1111 Green Abbey School"), laestab, school_name, la_name,
-    pupils (list[PupilView]), total, decided, records_printed, sims_tasks (list[SimsTask])
-    and the properties ``all_decided``, ``progress_text``.
+    pupils (list[PupilView]), total, decided, records_printed, sims_tasks (list[SimsTask]),
+    rejections (list[RejectionView]: the changes the LA did not make, with its reasons)
+    and the properties ``all_decided``, ``progress_text``, ``summary`` (list[SummaryLine]),
+    ``first_unanswered`` (NextItem or None).
 PupilView
     anchor (e.g. "pupil-3", no names in it), name, kind ("matched", "new_to_la",
     "not_at_school"), rows (list[ReportRow]).
@@ -23,6 +25,9 @@ SimsTask
     pupil, anchor, instruction.
 
 Also: ``difference_row(d)`` (one row, what the htmx endpoint returns), ``progress_counts``,
+``progress_text`` and ``next_unanswered`` (the counter and its "Next unanswered" link,
+for the htmx answer too), ``records_printed`` (the pupils a report prints: the CLI's JSON
+counts with it too),
 ``view_to_snapshot``/``view_from_snapshot`` (the frozen copy of what was sent) and the
 school's lists ``school_documents``, ``school_notifications``, ``school_submissions``.
 
@@ -32,10 +37,11 @@ No Flask here: the CLI, the exports and tests call it the same way the views do.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session, selectinload
 
 from webapp.b2b.comparison.provenance import provenance_for
@@ -49,7 +55,24 @@ from webapp.b2b.review.decisions import (
     shown_value,
     sims_instruction,
 )
-from webapp.models import Difference, Notification, PupilRecord, Report, ReportSubmission
+from webapp.b2b.review.wording import (
+    UNMATCHED_LABELS,
+    RejectionView,
+    item_label,
+    plural,
+    pupil_name,
+    rejection_of,
+)
+from webapp.models import (
+    AmendmentTask,
+    Difference,
+    ImportBatch,
+    Notification,
+    PupilRecord,
+    Report,
+    ReportSubmission,
+    SimsItem,
+)
 
 _FIELD_ORDER = {f.key: i for i, f in enumerate(FIELDS)}
 _PUPIL_LABEL = {"new_to_la": "On roll", "not_at_school": "On roll"}
@@ -105,6 +128,28 @@ class SimsTask:
     pupil: str
     anchor: str
     instruction: str
+    # Set once the school's next data shows the change made: "Done: shown by your data
+    # of 11/12/2026 (sims-export.xml)".
+    done: str | None = None
+
+
+@dataclass
+class SummaryLine:
+    """One line of the summary at the top of the report: a count, linked to the first."""
+
+    count: int
+    text: str  # "5 differences"
+    hint: str  # what they are, in a few words
+    anchor: str  # the first of them
+
+
+@dataclass
+class NextItem:
+    """The next item still to answer: where it is and what it is (for the link's words)."""
+
+    anchor: str
+    label: str
+    pupil: str
 
 
 @dataclass
@@ -124,6 +169,7 @@ class ReportView:
     decided: int = 0
     records_printed: int = 0
     sims_tasks: list[SimsTask] = field(default_factory=list)
+    rejections: list[RejectionView] = field(default_factory=list)
 
     @property
     def all_decided(self) -> bool:
@@ -131,12 +177,95 @@ class ReportView:
 
     @property
     def progress_text(self) -> str:
-        noun = "difference" if self.total == 1 else "differences"
-        return f"{self.decided} of {self.total} {noun} resolved"
+        return progress_text(self.decided, self.total)
+
+    @property
+    def summary(self) -> list[SummaryLine]:
+        """How many differences, anomalies and pupils held by one side only the report
+        asks about, each linked to the first of them on the page."""
+        first: dict[str, str] = {}
+        counts: dict[str, int] = {}
+        for p in self.pupils:
+            for r in p.rows:
+                if r.difference_id is None or r.kind is None:
+                    continue
+                group = _SUMMARY_GROUP.get(r.kind, "unmatched")
+                # Unmatched pupils are counted as pupils, not rows.
+                if group == "unmatched":
+                    first.setdefault(group, p.anchor)
+                else:
+                    first.setdefault(group, r.anchor)
+                counts[group] = counts.get(group, 0) + 1
+        return [SummaryLine(counts[g], plural(counts[g], *nouns), hint, first[g])
+                for g, nouns, hint in _SUMMARY_LINES if counts.get(g)]
+
+    @property
+    def first_unanswered(self) -> NextItem | None:
+        for p in self.pupils:
+            for r in p.rows:
+                if r.difference_id is not None and r.choice is None:
+                    return NextItem(r.anchor, r.label, p.name)
+        return None
 
     def rows_by_difference(self) -> dict[int, tuple[PupilView, ReportRow]]:
         return {r.difference_id: (p, r) for p in self.pupils for r in p.rows
                 if r.difference_id is not None}
+
+
+# The summary's groups: what each kind of item counts as, and how each is worded.
+_SUMMARY_GROUP = {"field": "differences", "anomaly": "anomalies"}
+_SUMMARY_LINES: tuple[tuple[str, tuple[str, str], str], ...] = (
+    ("differences", ("difference", "differences"), "between your data and the LA's"),
+    ("anomalies", ("anomaly", "anomalies"), "(UPNs or postcodes to check)"),
+    ("unmatched", ("pupil", "pupils"), "held in only your data or only the LA's"),
+)
+
+
+def progress_text(decided: int, total: int) -> str:
+    """The counter: every kind of item (differences, anomalies, unmatched pupils)."""
+    return f"{decided} of {total} answered"
+
+
+def records_printed(diffs: Iterable[Difference]) -> int:
+    """How many pupils a report prints: every pupil with an open item, those held by one
+    side only included. The page, the PDF/.docx and the CLI's JSON all count with this."""
+    return len({d.subject_key for d in diffs})
+
+
+def _row_rank(kind: str, field_key: str) -> tuple[int, int]:
+    """Where a pupil's item comes in their table (see ``_pupil_view``): the unmatched
+    pupil's own row, then the seed's summary rows, the other fields, the anomalies."""
+    if kind in UNMATCHED_LABELS:
+        return 0, 0
+    if kind == "field":
+        if field_key in SUMMARY_FIELDS:
+            return 1, SUMMARY_FIELDS.index(field_key)
+        return 2, _FIELD_ORDER.get(field_key, 999)
+    return 3, 0
+
+
+def next_unanswered(session: Session, report: Report, after_id: int | None = None
+                    ) -> NextItem | None:
+    """The first unanswered item after ``after_id`` in the page's order (wrapping round
+    to the top), or ``None`` when every item is answered. One light query, for the
+    htmx answer to a choice."""
+    rows = session.execute(
+        select(Difference.id, Difference.subject_key, Difference.kind, Difference.field_key,
+               Difference.choice, Difference.forename, Difference.surname)
+        .where(Difference.report_id == report.id, Difference.status == "open")
+        .order_by(Difference.id)).all()
+    pupil_order: dict[str, int] = {}
+    for r in rows:
+        pupil_order.setdefault(r.subject_key, len(pupil_order))
+    ordered = sorted(rows, key=lambda r: (pupil_order[r.subject_key],
+                                          _row_rank(r.kind, r.field_key), r.id))
+    start = next((i + 1 for i, r in enumerate(ordered) if r.id == after_id), 0)
+    for r in ordered[start:] + ordered[:start]:
+        if r.choice is None:
+            label = (_PUPIL_LABEL.get(r.kind, r.kind) if r.kind in UNMATCHED_LABELS
+                     else item_label(r.kind, r.field_key))
+            return NextItem(f"difference-{r.id}", label, pupil_name(r.forename, r.surname))
+    return None
 
 
 def _items(rec: PupilRecord | None) -> dict[str, str | None]:
@@ -194,7 +323,7 @@ def _pupil_view(anchor: str, diffs: list[Difference]) -> PupilView:
             school_value=f.show(f.value(school)) if school else "",
             la_value=f.show(f.value(la)) if la else "",
         ))
-    for d in sorted(by_field.values(), key=lambda d: _FIELD_ORDER.get(d.field_key, 999)):
+    for d in sorted(by_field.values(), key=lambda d: (_row_rank(d.kind, d.field_key), d.id)):
         rows.append(difference_row(d))
     rows.extend(difference_row(d) for d in diffs if d.kind == "anomaly")
     return PupilView(anchor=anchor, name=name, kind=kind, rows=rows)
@@ -210,6 +339,21 @@ def load_differences(session: Session, report: Report) -> list[Difference]:
         .order_by(Difference.id)))
 
 
+def sims_changes_confirmed(session: Session, report_id: int) -> dict[int, str]:
+    """For each difference of the report whose "SIMS to amend" item the school's next data
+    settled, the words saying so and by which import (difference id -> text)."""
+    out: dict[int, str] = {}
+    for item, batch in session.execute(
+            select(SimsItem, ImportBatch).outerjoin(
+                ImportBatch, SimsItem.checked_batch_id == ImportBatch.id)
+            .where(SimsItem.report_id == report_id, SimsItem.status == "amended")):
+        when = (batch.imported_at if batch else item.closed_at or item.checked_at)
+        source = f" ({batch.file_name})" if batch else ""
+        out[item.difference_id] = (f"Done: shown by your data of {when:%d/%m/%Y}{source}"
+                                   if when else "Done")
+    return out
+
+
 def build_report_view(session: Session, report: Report) -> ReportView:
     """The whole report as the school sees it: per pupil, the seed's rows, then any other
     differing items and anomalies, each difference with its offered choices."""
@@ -220,8 +364,13 @@ def build_report_view(session: Session, report: Report) -> ReportView:
         groups.setdefault(d.subject_key, []).append(d)
     pupils = [_pupil_view(f"pupil-{i}", ds) for i, ds in enumerate(groups.values(), 1)]
     add_provenance(session, report, diffs, [r for p in pupils for r in p.rows])
-    tasks = [SimsTask(p.name, r.anchor, r.sims_instruction)
+    confirmed = sims_changes_confirmed(session, report.id)
+    tasks = [SimsTask(p.name, r.anchor, r.sims_instruction,
+                      confirmed.get(r.difference_id) if r.difference_id else None)
              for p in pupils for r in p.rows if r.sims_instruction]
+    rejected = session.scalars(select(AmendmentTask).where(
+        AmendmentTask.report_id == report.id, AmendmentTask.status == "rejected")
+        .order_by(AmendmentTask.id))
     return ReportView(
         report_id=report.id,
         document_name=report.document_name,
@@ -236,8 +385,9 @@ def build_report_view(session: Session, report: Report) -> ReportView:
         pupils=pupils,
         total=len(diffs),
         decided=sum(1 for d in diffs if d.choice is not None),
-        records_printed=len(pupils),
+        records_printed=records_printed(diffs),
         sims_tasks=tasks,
+        rejections=[rejection_of(t) for t in rejected],
     )
 
 
@@ -284,7 +434,9 @@ def view_from_snapshot(snapshot: str) -> ReportView:
             rows.append(ReportRow(**r))
         pupils.append(PupilView(rows=rows, **p))
     tasks = [SimsTask(**t) for t in data.pop("sims_tasks")]
-    return ReportView(pupils=pupils, sims_tasks=tasks, **data)
+    # Copies sent before rejections were kept in the view have none.
+    rejections = [RejectionView(**r) for r in data.pop("rejections", [])]
+    return ReportView(pupils=pupils, sims_tasks=tasks, rejections=rejections, **data)
 
 
 # -- the school's lists: documents panel, notifications, files previously sent ---------
@@ -294,10 +446,12 @@ SENT_FILTERS = {"all": "All", "waiting": "Sent and Not Yet Received", "received"
 
 
 def school_documents(session: Session, school_id: int, limit: int = 50) -> list[Report]:
-    """The reports published to a school, newest first (drafts are the LA's alone)."""
+    """The reports published to a school (drafts are the LA's alone): what needs doing
+    first, then the rest, each newest week first."""
+    to_do = case((Report.status.in_(("published", "in_progress")), 0), else_=1)
     return list(session.scalars(
         select(Report).where(Report.school_id == school_id, Report.status != "draft")
-        .order_by(Report.published_at.desc(), Report.id.desc()).limit(limit)))
+        .order_by(to_do, Report.week_start.desc(), Report.id.desc()).limit(limit)))
 
 
 def school_notifications(session: Session, school_id: int,
