@@ -16,9 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from webapp.b2b.records.catalogue import FIELDS_BY_KEY
-from webapp.b2b.review.report_view import PupilView, ReportRow, ReportView, build_report_view
+from webapp.b2b.review.report_view import (
+    PupilView,
+    ReportRow,
+    ReportView,
+    build_report_view,
+    view_from_snapshot,
+)
 from webapp.b2b.review.wording import pupil_name, task_label, task_values
-from webapp.models import AmendmentTask, Difference, Report
+from webapp.models import AmendmentTask, Difference, Report, ReportSubmission
 
 TICKED = "\u2612"  # ☒
 EMPTY = "\u2610"  # ☐
@@ -135,8 +141,12 @@ class PrintedReport:
 
 
 def printed_report(session: Session, report: Report) -> PrintedReport:
-    """The report ready to print, decisions marked."""
+    """The report ready to print, decisions marked. A report the school has sent prints
+    where each value came from as it was when sent (the frozen copy's), not the source
+    of an import made since."""
     view = build_report_view(session, report)
+    if report.status in ("sent", "received", "closed"):
+        _sources_as_sent(session, report, view)
     out = PrintedReport(
         view, STATUS_LABELS.get(report.status, report.status),
         sent_at=report.sent_at, sent_by=report.sent_by.name if report.sent_by else None,
@@ -151,6 +161,20 @@ def printed_report(session: Session, report: Report) -> PrintedReport:
                    Difference.field_key, Difference.school_value, Difference.la_value)
             .where(Difference.report_id == report.id, Difference.status == "open"))}
     return out
+
+
+def _sources_as_sent(session: Session, report: Report, view: ReportView) -> None:
+    sent = session.scalar(select(ReportSubmission.snapshot).where(
+        ReportSubmission.report_id == report.id, ReportSubmission.recalled_at.is_(None))
+        .order_by(ReportSubmission.sent_at.desc(), ReportSubmission.id.desc()).limit(1))
+    if not sent:
+        return
+    frozen = {r.difference_id: r.sources for p in view_from_snapshot(sent).pupils
+              for r in p.rows if r.difference_id is not None}
+    for p in view.pupils:
+        for r in p.rows:
+            if r.difference_id in frozen:
+                r.sources = frozen[r.difference_id]
 
 
 def amendments_of(session: Session, report: Report) -> list[AmendmentView]:

@@ -160,3 +160,32 @@ def test_an_item_whose_values_changed_is_asked_again(session):
     assert s.decisions_carried == 0
     d = _diff(session, _report(session, 51), UA, "field", "forename")
     assert d.choice is None and d.school_value == "Aimee"
+
+
+def test_a_duplicate_upn_the_la_says_it_corrected_is_checked_by_the_next_extract(session):
+    school = make_school(session)
+    staff = make_user(session, school=school)
+    officer = make_user(session, role="la_officer")
+    import_ctf(session, school.laestab, [AMY, BEN])
+    twin = {**BEN, "upn": UA}  # ONE holds Ben under Amy's UPN as well
+    import_csv(session, school.laestab, [AMY, twin])
+    refresh_reports(session, YEAR, 50)
+    report = _report(session, 50)
+    publish_reports(session, [report], officer)
+    dup = session.scalar(select(Difference).where(
+        Difference.report_id == report.id, Difference.kind == "anomaly",
+        Difference.field_key.like("upn_duplicate%")))
+    assert dup is not None and dup.side == "la"
+    for d in session.scalars(select(Difference).where(Difference.report_id == report.id,
+                                                      Difference.status == "open")).all():
+        choice = {"anomaly": "la_to_fix", "new_to_la": "not_on_roll",
+                  "not_at_school": "still_on_roll"}.get(d.kind, "la")
+        _decide(session, d, staff, choice)
+    send_report(session, report, staff)
+    receive_report(session, report, officer)
+    task = session.scalar(select(AmendmentTask).where(AmendmentTask.kind == "anomaly"))
+    complete_task(session, task.id, officer)
+    import_csv(session, school.laestab, [AMY, {**twin, "surname": "Bakers"}])  # still two
+    session.refresh(task)
+    assert task.status == "open" and "on 2 pupils" in task.reopened_note
+    assert "still holds" in task.reopened_note  # back to the LA, not asked of the school

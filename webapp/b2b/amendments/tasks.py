@@ -326,6 +326,15 @@ def _one_holds(session: Session, t: AmendmentTask) -> tuple[bool, str | None] | 
     if rec is None:
         return None
     items = {k: getattr(rec, k) for k in RECORD_ITEMS}
+    if t.kind == "anomaly":  # "the LA should correct this in ONE": is it still there?
+        rule = t.field_key.partition(".")[0]
+        if rule == "upn_duplicate":
+            held_by = session.scalar(select(func.count(PupilRecord.id)).where(
+                PupilRecord.side == "la", PupilRecord.school_id == t.school_id,
+                PupilRecord.upn == rec.upn)) or 0
+            return held_by < 2, f"UPN {rec.upn} on {held_by} pupils" if held_by > 1 else None
+        still = rule in (rec.problems or "").split()
+        return not still, (f"the same {rule.replace('_', ' ')} problem" if still else None)
     if t.kind == "not_at_school":
         return _same(items.get("leave_date"), t.new_value), items.get("leave_date")
     f = FIELDS_BY_KEY.get(t.field_key)
