@@ -24,7 +24,7 @@ TOKEN_ROUTES = {"api.create_upload", "api.upload_state"}
 SCHOOL_ROUTES_PREFIX = "school."
 # Routes for LA admins only.
 ADMIN_ONLY = {"tokens.index", "tokens.create", "tokens.revoke", "cycle.auto_publish",
-              "users.index", "users.invite", "users.toggle"}
+              "users.index", "users.invite", "users.toggle", "la.save_extract_mapping"}
 # Routes any signed-in user may reach for their own school's objects (both audiences).
 SHARED = {"exports.report_as_pdf", "exports.report_as_docx", "exports.sims_return_file",
           "exports.sims_return_list"}

@@ -31,14 +31,19 @@ def test_0007_checks_the_records_already_held(tmp_path):
     import sqlalchemy as sa
     from flask_migrate import downgrade, upgrade
 
-    from tests.factories import make_school
     from webapp import create_app
 
     app = create_app({"TESTING": True,
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite3'}"})
     with app.app_context():
         upgrade(revision="0006")
-        school = make_school(db.session)  # (the school tables are as they were in 0006)
+        with db.engine.begin() as c:  # as the tables were in 0006: plain SQL, not the models
+            c.execute(sa.text("INSERT INTO local_authority (id, la_number, name, auto_publish)"
+                              " VALUES (1, '886', 'Kent', 0)"))
+            c.execute(sa.text("INSERT INTO school (id, la_id, estab, laestab, name, "
+                              "name_is_placeholder, created_at) VALUES (1, 1, '1111', "
+                              "'8861111', 'Green Abbey School', 0, '2026-01-01')"))
+        school = type("S", (), {"id": 1})
         with db.engine.begin() as c:
             for i, (upn, postcode) in enumerate([("A886111199999", "ME14 1XX"),
                                                  (None, "ME14"), ("L886111199999", None)]):

@@ -10,7 +10,9 @@ import click
 from sqlalchemy import select
 
 from webapp.b2b.comparison.refresh import refresh_reports
+from webapp.b2b.formats.headings import NO_MAPPING, load_mapping
 from webapp.b2b.intake.importing import import_file
+from webapp.b2b.intake.uploads import saved_mapping
 from webapp.b2b.review.queries import report_as_dict, report_counts
 from webapp.cli.common import academic_year, report_for, year_option
 from webapp.extensions import db
@@ -23,8 +25,22 @@ from webapp.models import PupilRecord, Report, School
 @click.option("--source", type=click.Choice(["school", "la"]), required=True,
               help="Whose data the file holds: the school's MIS or the LA's ONE.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def import_command(files: tuple[Path, ...], source: str, as_json: bool) -> None:
+@click.option("--mapping", "mapping_path", type=click.Path(exists=True, dir_okay=False,
+                                                           path_type=Path),
+              help="A TOML file saying which column of the LA's own extract is which item "
+                   "(and the format of its date columns). Default: the LA's saved mapping; "
+                   "common headings are recognised without one.")
+def import_command(files: tuple[Path, ...], source: str, as_json: bool,
+                   mapping_path: Path | None) -> None:
     """Import CTF XML or CSV files (the format is taken from the content)."""
+    mapping = NO_MAPPING
+    if mapping_path is not None:
+        try:
+            mapping = load_mapping(mapping_path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as e:
+            raise click.ClickException(f"{mapping_path.name}: {e}") from None
+    elif source == "la":
+        mapping = saved_mapping(db.session)
     results = []
     failed = False
     for path in files:
@@ -33,7 +49,7 @@ def import_command(files: tuple[Path, ...], source: str, as_json: bool) -> None:
         with click.progressbar(length=len(data), label=f"Importing {path.name}",
                                file=sys.stderr, hidden=not show_bar) as bar:
             summary = import_file(db.session, data, side=source, file_name=path.name,
-                                  actor="cli", progress=bar.update)
+                                  actor="cli", progress=bar.update, mapping=mapping)
         results.append(summary.as_dict())
         if summary.error:
             failed = True

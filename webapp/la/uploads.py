@@ -11,11 +11,13 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
 
 from webapp.auth.access import la_required
+from webapp.b2b.formats.headings import COMMON_HEADINGS, load_mapping
 from webapp.b2b.intake.uploads import receive_officer_upload, uploads_of_la
 from webapp.b2b.review.wording import plural
 from webapp.extensions import db
 from webapp.la.views import bp
 from webapp.models import Upload
+from webapp.platform.audit import record
 from webapp.tasks.intake import enqueue_upload
 from webapp.web.htmx import vary, wants_fragment
 
@@ -63,3 +65,51 @@ def upload_files():
     flash(f"{plural(len(files), 'file')} received: each is imported in turn below.",
           "success")
     return redirect(url_for("la.uploads"))
+
+
+@bp.get("/uploads/mapping")
+@la_required
+def extract_mapping():
+    la = current_user.la
+    return render_template("la/extract_mapping.html", title="Columns of the LA's extract",
+                           form=FlaskForm(), text=la.extract_mapping or EXAMPLE_MAPPING,
+                           error=None, headings=sorted(COMMON_HEADINGS.items()))
+
+
+@bp.post("/uploads/mapping")
+@la_required(admin=True)
+def save_extract_mapping():
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        abort(400)
+    text = (request.form.get("mapping") or "").replace("\r\n", "\n").strip()
+    la = current_user.la
+    error = None
+    if len(text) > 20_000:
+        error = "The mapping must be 20,000 characters or fewer"
+    elif text:
+        try:
+            load_mapping(text)
+        except ValueError as e:
+            error = str(e)[0].upper() + str(e)[1:]
+    if error:
+        return render_template("la/extract_mapping.html", title="Columns of the LA's extract",
+                               form=form, text=text, error=error, form_errors=True,
+                               headings=sorted(COMMON_HEADINGS.items())), 422
+    before = la.extract_mapping
+    la.extract_mapping = text or None
+    record(db.session, current_user, "la.extract_mapping", la,
+           before={"mapping": before}, after={"mapping": la.extract_mapping})
+    db.session.commit()
+    flash("The mapping is saved: the next import of the LA's extract uses it.", "success")
+    return redirect(url_for("la.extract_mapping"))
+
+
+EXAMPLE_MAPPING = """# Which column of the LA's extract is which item. Headings such as
+# "Legal Surname", "Date of Birth", "Gender", "Post Code" and "UPN" need no line here.
+[columns]
+# "DfE Number" = "laestab"
+
+[dates]
+# dob = "%d.%m.%Y"
+"""

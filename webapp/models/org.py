@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import Model
@@ -18,6 +18,8 @@ class LocalAuthority(Model):
     la_number: Mapped[str] = mapped_column(String(3), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     auto_publish: Mapped[bool] = mapped_column(default=False)
+    # Which column of the LA's own extract is which item (TOML; webapp.b2b.formats.headings).
+    extract_mapping: Mapped[str | None] = mapped_column(Text)
 
     schools: Mapped[list[School]] = relationship(back_populates="la")
 

@@ -19,6 +19,7 @@ from webapp.b2b.formats import (
     ParsedPupil,
     SchoolRef,
 )
+from webapp.b2b.formats.headings import NO_MAPPING, ColumnMapping, resolve_header
 from webapp.b2b.records.items import RECORD_ITEMS
 from webapp.b2b.records.normalise import ITEM_FORMS, BadValue, code, code_list, is_digits, iso_date
 
@@ -56,8 +57,11 @@ def check_utf8(data: bytes) -> None:
                             "this line; save it as UTF-8)", f"line {line}") from None
 
 
-def _rows(source: IO[bytes], required: tuple[str, ...], optional: tuple[str, ...] = ()
-          ) -> Iterator[tuple[int, dict[str, str]]]:
+def _rows(source: IO[bytes], required: tuple[str, ...], optional: tuple[str, ...] = (),
+          mapping: ColumnMapping | None = None) -> Iterator[tuple[int, dict[str, str]]]:
+    """Each row as {column: raw value}. With ``mapping`` (the pupils CSV): a header of our
+    own column names must be exactly ours, as always; any other header is the LA's own
+    extract, each column resolved to an item by the mapping or the common headings."""
     text = io.TextIOWrapper(source, encoding="utf-8-sig", errors="strict", newline="")
     reader = csv.reader(text, strict=True)
     try:
@@ -65,6 +69,11 @@ def _rows(source: IO[bytes], required: tuple[str, ...], optional: tuple[str, ...
             header = next(reader)
         except StopIteration:
             raise ImportRefused("the file is empty", "line 1") from None
+        ours = {h.strip().lower() for h in header} <= set(required) | set(optional)
+        if mapping is not None and (mapping.columns or not ours):
+            header = resolve_header(header, mapping)
+            required = ()
+            optional = tuple(header)
         header = [h.strip().lower() for h in header]
         missing = [c for c in required if c not in header]
         unknown = [c for c in header if c not in required and c not in optional]
@@ -105,15 +114,19 @@ def _laestab(value: str, where: str) -> str:
     return v
 
 
-def read_pupils_csv(source: IO[bytes]) -> Iterator[ParsedPupil]:
-    """Yield each pupil row of the pupils CSV."""
+def read_pupils_csv(source: IO[bytes], mapping: ColumnMapping = NO_MAPPING
+                    ) -> Iterator[ParsedPupil]:
+    """Yield each pupil row of the pupils CSV: ours, or the LA's own extract with its own
+    headings (``mapping``, and the common headings it recognises)."""
     schools: dict[tuple[str, str | None], SchoolRef] = {}  # one per school, not per row
-    for line, row in _rows(source, PUPIL_COLUMNS, PUPIL_OPTIONAL):
+    for line, row in _rows(source, PUPIL_COLUMNS, PUPIL_OPTIONAL, mapping):
         where = f"line {line}"
         laestab = _laestab(row.pop("laestab"), where)
         name = row.pop("school_name", "").strip() or None
         items: dict[str, str | None] = {}
         for col, raw in row.items():
+            if mapping.dates and col in mapping.dates:
+                raw = mapping.date(col, raw)
             try:
                 items[col] = ITEM_FORMS[col](raw)
             except BadValue as e:

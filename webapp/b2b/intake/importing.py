@@ -40,6 +40,7 @@ from webapp.b2b.formats.csvfile import (
     read_pupils_csv,
 )
 from webapp.b2b.formats.ctf import read_ctf
+from webapp.b2b.formats.headings import NO_MAPPING, ColumnMapping
 from webapp.b2b.intake.parse_ahead import READERS, ParseAhead, Ticket
 from webapp.b2b.records.checks import record_problems
 from webapp.b2b.records.hashing import values_hash
@@ -167,9 +168,11 @@ def import_file(
     actor: str = "system",
     progress: Progress | None = None,
     scope: Scope = ANY_SCHOOL,
+    mapping: ColumnMapping = NO_MAPPING,
 ) -> ImportSummary:
     """Import one file's bytes for ``side`` (``"school"`` or ``"la"``), writing only
     schools that ``scope`` covers (a school it does not cover refuses the whole file).
+    ``mapping`` says which column of an LA's own pupils CSV is which item.
 
     The format is taken from the content. Importing the same file twice changes nothing
     (and the summary names the earlier batch with the same SHA-256). Commits on success;
@@ -179,12 +182,13 @@ def import_file(
     if side not in ("school", "la"):
         raise ValueError("side must be 'school' or 'la'")
     fmt = _pupils_format(data)
-    if fmt and len(data) >= PARSE_AHEAD_BYTES:
+    if fmt and len(data) >= PARSE_AHEAD_BYTES and mapping is NO_MAPPING:
         with ParseAhead() as ahead:
             return _import(session, data, side=side, file_name=file_name, actor=actor,
-                           progress=progress, ticket=ahead.submit(fmt, data), scope=scope)
+                           progress=progress, ticket=ahead.submit(fmt, data), scope=scope,
+                           mapping=mapping)
     return _import(session, data, side=side, file_name=file_name, actor=actor,
-                   progress=progress, scope=scope)
+                   progress=progress, scope=scope, mapping=mapping)
 
 
 def import_files(
@@ -246,10 +250,11 @@ def _import(
     progress: Progress | None = None,
     ticket: Ticket | None = None,
     scope: Scope = ANY_SCHOOL,
+    mapping: ColumnMapping = NO_MAPPING,
 ) -> ImportSummary:
     try:
         return _import_here(session, data, side=side, file_name=file_name, actor=actor,
-                            progress=progress, ticket=ticket, scope=scope)
+                            progress=progress, ticket=ticket, scope=scope, mapping=mapping)
     finally:
         if ticket is not None:
             ticket.finish()
@@ -265,6 +270,7 @@ def _import_here(
     progress: Progress | None,
     ticket: Ticket | None,
     scope: Scope,
+    mapping: ColumnMapping = NO_MAPPING,
 ) -> ImportSummary:
     summary = ImportSummary(file_name=file_name, side=side)
     sha = hashlib.sha256(data).hexdigest()
@@ -287,7 +293,7 @@ def _import_here(
         session.flush()
         summary.batch_id = batch.id
         stream = io.BufferedReader(CountingReader(io.BytesIO(data), progress))
-        importer = _Importer(session, side, batch, summary, scope)
+        importer = _Importer(session, side, batch, summary, scope, mapping)
         notes = ReadNotes()
         with old_objects_frozen():
             importer.run(stream, ticket.pupils(progress, notes) if ticket is not None
@@ -530,9 +536,10 @@ def _chunks(it: Iterable[_T], n: int) -> Iterator[list[_T]]:
 
 class _Importer:
     def __init__(self, session: Session, side: str, batch: ImportBatch, summary: ImportSummary,
-                 scope: Scope = ANY_SCHOOL):
+                 scope: Scope = ANY_SCHOOL, mapping: ColumnMapping = NO_MAPPING):
         self.s = session
         self.scope = scope
+        self.mapping = mapping
         self.side = side
         self.batch = batch
         self.summary = summary
@@ -549,7 +556,7 @@ class _Importer:
             self._pupils(pupils if pupils is not None
                          else read_ctf(stream, notes if notes is not None else ReadNotes()))
         elif fmt == "csv-pupils":
-            self._pupils(pupils if pupils is not None else read_pupils_csv(stream))
+            self._pupils(pupils if pupils is not None else read_pupils_csv(stream, self.mapping))
         elif fmt == "csv-exclusions":
             self._exclusions(read_exclusions_csv(stream))
         else:

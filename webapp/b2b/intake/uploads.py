@@ -19,6 +19,7 @@ from sqlalchemy import CursorResult, Select, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from webapp.b2b.formats.headings import NO_MAPPING, ColumnMapping, load_mapping
 from webapp.b2b.intake.importing import Scope, import_file
 from webapp.b2b.la_desk import tell_la_team
 from webapp.models import ApiToken, ImportBatch, LocalAuthority, Upload, User
@@ -88,6 +89,24 @@ def _reason(e: BaseException) -> str:
     return f"{type(getattr(e, 'orig', None) or e).__name__}: {first[0][:200]}"
 
 
+def saved_mapping(session: Session, la_id: int | None = None) -> ColumnMapping:
+    """The column mapping the LA saved for its own extract (the only LA's, when none is
+    named), or none: common headings are recognised without one."""
+    if la_id is None:
+        ids = session.scalars(select(LocalAuthority.id).limit(2)).all()
+        if len(ids) != 1:
+            return NO_MAPPING
+        la_id = ids[0]
+    text = session.scalar(select(LocalAuthority.extract_mapping)
+                          .where(LocalAuthority.id == la_id))
+    if not text:
+        return NO_MAPPING
+    try:
+        return load_mapping(text)
+    except ValueError:  # it was checked when saved; a bad one then maps nothing
+        return NO_MAPPING
+
+
 def receive_officer_upload(session: Session, officer: User, data: bytes, file_name: str,
                            side: str) -> Upload:
     """Store a file an LA officer uploaded in the browser for the job queue to import,
@@ -124,12 +143,14 @@ def process_upload(session: Session, upload_id: int,
     if not claimed or upload is None:
         return upload
     data, scope = upload.content or b"", upload_scope(session, upload)
+    la_id = upload.token.la_id if upload.token is not None else upload.la_id
+    mapping = saved_mapping(session, la_id) if upload.side == "la" and la_id else NO_MAPPING
     for delay in (*BUSY_BACKOFF, None):
         try:
             with write_transactions():
                 summary = import_file(session, data, side=upload.side,
                                       file_name=upload.file_name, actor=f"upload:{upload.id}",
-                                      scope=scope)
+                                      scope=scope, mapping=mapping)
             break
         except DBAPIError as e:
             session.rollback()
