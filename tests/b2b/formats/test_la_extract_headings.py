@@ -16,8 +16,8 @@ from webapp.b2b.formats.headings import load_mapping
 from webapp.b2b.intake.importing import import_file
 from webapp.models import LocalAuthority, PupilRecord
 
-ONE = ("DfE Number,Unique Pupil Number,Legal Surname,Legal Forename,Date of Birth,Gender,"
-       "Post Code\r\n8861111,A886111110001,Smith,Amy,02/01/2015,F,ME14 1XX\r\n").encode()
+ONE = (b"DfE Number,Unique Pupil Number,Legal Surname,Legal Forename,Date of Birth,Gender,"
+       b"Post Code\r\n8861111,A886111110001,Smith,Amy,02/01/2015,F,ME14 1XX\r\n")
 
 
 def test_common_headings_need_no_mapping():
