@@ -56,11 +56,20 @@ class TaskFiltersForm(FlaskForm):
             assignee = None
         return TaskFilters(
             school_id=_an_id(self.school.data),
-            field_key=self.field.data or None,
+            field_key=_offered(self.field),
             week=week if isinstance(week, int) and 1 <= week <= 53 else None,
             academic_year=year if isinstance(year, int) and 2000 <= year <= 2100 else None,
-            status=self.status.data or None,
+            status=_offered(self.status),
             assignee=assignee)
+
+
+def _offered(field: SelectField) -> str | None:
+    """The field's value if it is one of its choices, else no filter (a tampered value,
+    a NUL byte that PostgreSQL would refuse, never reaches the database)."""
+    value = field.data or None
+    offered = {str(c.value if isinstance(c, SelectChoice) else c[0])
+               for c in field.choices or []}
+    return value if value in offered else None
 
 
 def _an_id(raw: object) -> int | None:

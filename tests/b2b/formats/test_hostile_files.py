@@ -57,7 +57,7 @@ CASES = {
     "impossible ctf date": (GOOD.replace(b"2006-01-26", b"2006-02-30"), "not a real date"),
     "bad sex code": (GOOD.replace(b"<Sex>M<", b"<Sex>Q<"), "sex code"),
     "csv wrong columns": (_bad_csv(lambda d: d.replace("surname,", "lastname,", 1)),
-                          "missing columns: surname"),
+                          "'lastname' is not one the importer knows; it looks like surname"),
     "csv impossible date": (_bad_csv(row="8861111,L886111110002,Smith,Ann,,F,31/02/2010"
                                      + "," * 16 + "\n"), "line 3"),
     "csv short row": (_bad_csv(row="8861111,L886111110002,Smith\n"), "line 3"),

@@ -244,6 +244,26 @@ def test_an_older_weeks_file_carries_over_what_still_stands(session, seed):
     assert report_of_file(session, week17).id == week18.id
 
 
+def test_a_schools_year_in_one_file_answers_each_item_once(session, seed):
+    """The pack of a school's year (one .docx, a section a week): each item of the week
+    read for is answered by that week's box, not an older week's."""
+    from webapp.exports.docx import reports_docx
+
+    report, _staff, officer, ids = seed
+    refresh_reports(session, 2025, 18)
+    week18 = session.scalar(select(Report).where(Report.week == 18))
+    publish_reports(session, [week18], officer)
+    joe18 = session.scalar(select(Difference.id).where(
+        Difference.report_id == week18.id, Difference.field_key == "forename",
+        Difference.school_value == "Joe"))
+    year = reports_docx([printed_report(session, report), printed_report(session, week18)])
+    ticked = tick_docx(year, [(ids[("10001", "forename")], "school"), (joe18, "la")])
+    reading = read_return(session, week18, ticked)
+    joe = [a for a in reading.answers if a.heading == "Forename, Joe Bloggs"]
+    assert [(a.says, a.from_week, a.difference_id) for a in joe] == [
+        ("LA Data - ONE", None, joe18)]
+
+
 def test_another_schools_file_is_refused(session, seed):
     report, _staff, _officer, _ids = seed
     other, _s, _o = published_seed_report(session, estab="2222", name="Other School")

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 
+from webapp.b2b.records.headings import COMMON_HEADINGS, fold
+
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
@@ -141,8 +143,6 @@ def sniff(head: bytes) -> str:
         return "csv-attendance"
     if "upn" in columns or "laestab" in columns:
         return "csv-pupils"
-    from webapp.b2b.formats.headings import COMMON_HEADINGS, fold  # (it imports this module)
-
     if {COMMON_HEADINGS.get(fold(c)) for c in columns} & {"upn", "laestab", "surname"}:
         return "csv-pupils"  # the LA's own extract, with its own headings
     raise ImportRefused("not a CTF XML file or one of the documented CSV formats "

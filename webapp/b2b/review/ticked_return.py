@@ -23,6 +23,7 @@ import difflib
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -225,6 +226,7 @@ class _Item:
     in_file: Difference | None  # the file's difference as the database holds it
     target: Difference | None  # the report's difference it answers
     older_week: int | None = None
+    week_start: date | None = None  # the older week's, to keep the latest of several
 
 
 def _answer(item: _Item, scan: Scan) -> ReturnAnswer:
@@ -326,6 +328,21 @@ def _edits(item: _Item, scan: Scan, d: Difference) -> list[str]:
     return out
 
 
+def _latest_per_item(items: list[_Item]) -> list[_Item]:
+    """One answer per item of the report: a file holding several weeks (a school's year)
+    answers an item by this week's box if it has one, else by the latest week's."""
+    best: dict[int, _Item] = {}
+    for item in items:
+        if item.target is None:
+            continue
+        seen = best.get(item.target.id)
+        rank = (item.older_week is None, item.week_start or date.min)
+        if seen is None or rank > (seen.older_week is None, seen.week_start or date.min):
+            best[item.target.id] = item
+    kept = {id(i) for i in best.values()}
+    return [i for i in items if i.target is None or id(i) in kept]
+
+
 def _newest(session: Session, report: Report) -> Report:
     """The report a superseded one was carried into, and so on, to the newest."""
     seen = {report.id}
@@ -402,7 +419,7 @@ def read_return(session: Session, report: Report, data: bytes, file_name: str = 
         ident = _identity(db_row) if db_row is not None else _identity(p) if p else None
         target = by_identity.get(ident) if ident is not None else None
         items.append(_Item(fid, scan.boxes_of(fid), p, db_row, target,
-                           older_week=source.week))
+                           older_week=source.week, week_start=source.week_start))
     if not items:
         if later:
             named = ", ".join(str(w) for w in sorted(later))
@@ -410,7 +427,7 @@ def read_return(session: Session, report: Report, data: bytes, file_name: str = 
                                 f"one: upload it on that week's report.")
         raise ReturnRefused("This file is not a report of " + report.school.title + ". "
                             "Upload the .docx downloaded from this report's page.")
-    answers = [_answer(item, scan) for item in items]
+    answers = [_answer(item, scan) for item in _latest_per_item(items)]
     covered = {a.difference_id for a in answers if a.difference_id is not None}
     weeks = sorted({item.older_week or report.week for item in items})
     reading = ReturnReading(
