@@ -32,6 +32,9 @@ def request_password_reset(session: Session, email: str) -> str | None:
     user = find_user(session, email)
     if user is None or not user.active:
         return None
+    # One request at a time per account, so that two worker threads cannot both count 2
+    # and both send (PostgreSQL locks the row; SQLite's write lock is taken at BEGIN).
+    session.execute(select(User.id).where(User.id == user.id).with_for_update())
     since = utcnow() - timedelta(hours=1)
     recent = session.scalar(select(func.count(PasswordReset.id)).where(
         PasswordReset.user_id == user.id, PasswordReset.created_at >= since)) or 0
