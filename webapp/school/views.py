@@ -20,10 +20,9 @@ from webapp.b2b.review.queries import report_counts
 from webapp.b2b.review.report_view import (
     SENT_FILTERS,
     ReportRow,
+    answer_progress,
     build_report_view,
     difference_row,
-    next_unanswered,
-    progress_counts,
     progress_text,
     school_documents,
     school_notifications,
@@ -91,13 +90,13 @@ def decide(difference_id: int):
         _keep_typed(view.rows_by_difference()[d.id][1], error, post)
         return render_template("school/report.html", report=d.report, view=view,
                                row_errors={d.id: error}, downloads=[]), status
-    decided, total = progress_counts(db.session, d.report)
+    decided, total, next_item = answer_progress(db.session, d.report, d.id)
     row = _keep_typed(difference_row(d), error, post)
     return render_template("school/_decision_response.html", row=row,
                            report=d.report, row_errors={d.id: error} if error else {},
                            editable=d.report.status in DECIDABLE_STATES, decided=decided,
                            total=total, progress=progress_text(decided, total),
-                           next_item=next_unanswered(db.session, d.report, d.id)), status
+                           next_item=next_item), status
 
 
 def _keep_typed(row: ReportRow, error: DecisionError | None, post: DecisionPost) -> ReportRow:

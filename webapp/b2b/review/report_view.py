@@ -24,7 +24,7 @@ ChoiceOption
 SimsTask
     pupil, anchor, instruction.
 
-Also: ``difference_row(d)`` (one row, what the htmx endpoint returns), ``progress_counts``,
+Also: ``difference_row(d)`` (one row, what the htmx endpoint returns), ``answer_progress``,
 ``progress_text`` and ``next_unanswered`` (the counter and its "Next unanswered" link,
 for the htmx answer too), ``records_printed`` (the pupils a report prints: the CLI's JSON
 counts with it too),
@@ -244,11 +244,10 @@ def _row_rank(kind: str, field_key: str) -> tuple[int, int]:
     return 3, 0
 
 
-def next_unanswered(session: Session, report: Report, after_id: int | None = None
-                    ) -> NextItem | None:
-    """The first unanswered item after ``after_id`` in the page's order (wrapping round
-    to the top), or ``None`` when every item is answered. One light query, for the
-    htmx answer to a choice."""
+def answer_progress(session: Session, report: Report, after_id: int | None = None
+                    ) -> tuple[int, int, NextItem | None]:
+    """(decided, total, the next unanswered item after ``after_id``): what the htmx
+    answer to a choice shows beside the row, from one light query."""
     rows = session.execute(
         select(Difference.id, Difference.subject_key, Difference.kind, Difference.field_key,
                Difference.choice, Difference.forename, Difference.surname)
@@ -259,13 +258,22 @@ def next_unanswered(session: Session, report: Report, after_id: int | None = Non
         pupil_order.setdefault(r.subject_key, len(pupil_order))
     ordered = sorted(rows, key=lambda r: (pupil_order[r.subject_key],
                                           _row_rank(r.kind, r.field_key), r.id))
+    decided = sum(1 for r in rows if r.choice is not None)
     start = next((i + 1 for i, r in enumerate(ordered) if r.id == after_id), 0)
     for r in ordered[start:] + ordered[:start]:
         if r.choice is None:
             label = (_PUPIL_LABEL.get(r.kind, r.kind) if r.kind in UNMATCHED_LABELS
                      else item_label(r.kind, r.field_key))
-            return NextItem(f"difference-{r.id}", label, pupil_name(r.forename, r.surname))
-    return None
+            return decided, len(rows), NextItem(f"difference-{r.id}", label,
+                                                pupil_name(r.forename, r.surname))
+    return decided, len(rows), None
+
+
+def next_unanswered(session: Session, report: Report, after_id: int | None = None
+                    ) -> NextItem | None:
+    """The first unanswered item after ``after_id`` in the page's order (wrapping round
+    to the top), or ``None`` when every item is answered."""
+    return answer_progress(session, report, after_id)[2]
 
 
 def _items(rec: PupilRecord | None) -> dict[str, str | None]:
@@ -403,14 +411,6 @@ def add_provenance(session: Session, report: Report, diffs: list[Difference],
                  (("School data", p.school), ("LA data", p.la)) if src is not None]
         row.sources = "; ".join(parts) or None
         row.earlier = p.earlier
-
-
-def progress_counts(session: Session, report: Report) -> tuple[int, int]:
-    """(decided, total) open differences, without building the whole view."""
-    rows = session.execute(
-        select(Difference.choice).where(Difference.report_id == report.id,
-                                        Difference.status == "open")).all()
-    return sum(1 for (c,) in rows if c is not None), len(rows)
 
 
 # -- the frozen copy of what was sent -------------------------------------------------
