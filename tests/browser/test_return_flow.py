@@ -9,60 +9,31 @@ decide, confirm, and find the answers on the report. axe-core checks the check p
 from __future__ import annotations
 
 import re
-import subprocess
-import threading
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
-from werkzeug.serving import make_server
 
-from tests.factories import PASSWORD, import_csv, import_ctf, make_school, make_user
+from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, seed_report_app, serving
+from tests.factories import PASSWORD
 from tests.readback import tick_docx
-from webapp import create_app
-from webapp.b2b.comparison.refresh import refresh_reports
-from webapp.b2b.review.lifecycle import publish_reports
-from webapp.demo.synth import SEED_PUPILS_LA, SEED_PUPILS_SCHOOL
 from webapp.extensions import db
-from webapp.models import Difference, Report
+from webapp.models import Difference
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture
 def live_server(database_uri, tmp_path):
     """The app on a real HTTP server in a thread, the seed report published; and the
     ids of its differences by (UPN tail, field)."""
-    static = ROOT / "webapp" / "static"
-    if not (static / "js" / "htmx.min.js").exists() or not (static / "css" / "app.css").exists():
-        subprocess.run(["bash", str(ROOT / "scripts" / "build-assets.sh")], check=True)
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": database_uri, "SECRET_KEY": "browser-test-secret",
-        "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
-        "HUEY_SQLITE_PATH": str(tmp_path / "huey.sqlite3"), "WTF_CSRF_ENABLED": True,
-    })
+    app = seed_report_app(database_uri, tmp_path)
     with app.app_context():
-        school = make_school(db.session)
-        import_ctf(db.session, "8861111", SEED_PUPILS_SCHOOL)
-        import_csv(db.session, "8861111", SEED_PUPILS_LA)
-        refresh_reports(db.session, 2025, 17)
-        officer = make_user(db.session, role="la_officer", name="Sam Officer")
-        publish_reports(db.session, db.session.query(Report).all(), officer)
-        make_user(db.session, school=school, name="Office Manager")
         ids = {(d.upn[8:], d.field_key): d.id for d in db.session.query(Difference)}
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app, ids
-    server.shutdown()
-    thread.join(5)
+    with serving(app) as base:
+        yield base, app, ids
     with app.app_context():
         db.engine.dispose()
 
