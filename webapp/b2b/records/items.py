@@ -7,6 +7,15 @@ never a difference; ``""`` means it was supplied blank, which is.
 
 from __future__ import annotations
 
+ADDRESS_PARTS: tuple[str, ...] = (
+    "address_saon",
+    "address_paon",
+    "address_street",
+    "address_locality",
+    "address_town",
+    "address_county",
+)
+
 # Order matters only for display and for the content hash.
 RECORD_ITEMS: tuple[str, ...] = (
     "upn",
@@ -18,12 +27,7 @@ RECORD_ITEMS: tuple[str, ...] = (
     "preferred_forename",
     "sex",
     "dob",
-    "address_saon",
-    "address_paon",
-    "address_street",
-    "address_locality",
-    "address_town",
-    "address_county",
+    *ADDRESS_PARTS,
     "postcode",
     "uprn",
     "ethnicity",
@@ -42,15 +46,6 @@ RECORD_ITEMS: tuple[str, ...] = (
     "gifted_talented",
     "service_child",
     "traveller",
-)
-
-ADDRESS_PARTS: tuple[str, ...] = (
-    "address_saon",
-    "address_paon",
-    "address_street",
-    "address_locality",
-    "address_town",
-    "address_county",
 )
 
 EXCLUSION_ITEMS: tuple[str, ...] = (
